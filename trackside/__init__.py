@@ -1,0 +1,3 @@
+"""trackside: race timing, scoring and live race data."""
+
+__version__ = "0.1.0"

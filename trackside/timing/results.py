@@ -1,0 +1,90 @@
+"""Results as plain data: the shape ``trackside replay --output`` writes and the API serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trackside.timing.engine import RaceEngine
+from trackside.timing.session import Session
+from trackside.timing.standings import Standing, classify
+
+
+def car_result(row: Standing) -> dict[str, Any]:
+    car = row.car
+    return {
+        "number": car.number,
+        "registration": car.registration,
+        "name": car.name,
+        "class": row.class_name,
+        "class_id": car.class_id,
+        "transponder": car.transponder,
+        "nationality": car.nationality,
+        "additional": car.additional,
+        "position": row.position,
+        "class_position": row.class_position,
+        "laps": row.laps,
+        "total_time_ms": row.total_time_ms,
+        "last_lap_ms": row.last_lap_ms,
+        "best_lap_ms": row.best_lap_ms,
+        "best_lap": row.best_lap,
+        "gap_ms": row.gap_ms,
+        "gap_laps": row.gap_laps,
+        "difference_ms": row.difference_ms,
+        "difference_laps": row.difference_laps,
+        "class_gap_ms": row.class_gap_ms,
+        "class_gap_laps": row.class_gap_laps,
+        "class_difference_ms": row.class_difference_ms,
+        "class_difference_laps": row.class_difference_laps,
+        "starting_position": row.starting_position,
+        "starting_class_position": row.starting_class_position,
+        "positions_gained": row.positions_gained,
+        "class_positions_gained": row.class_positions_gained,
+        "most_positions_gained": row.most_gained,
+        "overall_best": row.overall_best,
+        "class_best": row.class_best,
+        "last_lap_personal_best": row.last_lap_personal_best,
+        "last_lap_overall_best": row.last_lap_overall_best,
+        "correction_ms": car.correction_ms or None,
+        "stale": row.stale,
+    }
+
+
+def session_result(session: Session) -> dict[str, Any]:
+    heart = session.heart
+    return {
+        "run": session.run,
+        "name": session.name,
+        "type": session.type,
+        "track": session.track_name,
+        "track_length": session.track_length,
+        "flag": heart.flag,
+        "laps_to_go": heart.laps_to_go,
+        "time_to_go_ms": heart.time_to_go_ms,
+        "race_time_ms": session.race_clock_ms,
+        "time_of_day_ms": heart.time_of_day_ms,
+        "ended": session.ended,
+        "resets": session.resets,
+        "records": session.records,
+        "classes": {str(k): v for k, v in sorted(session.classes.items())},
+        "flag_periods": [
+            {
+                "flag": p.flag,
+                "start_ms": p.start_ms,
+                "end_ms": p.end_ms,
+                "start_time_of_day_ms": p.start_time_of_day_ms,
+                "end_time_of_day_ms": p.end_time_of_day_ms,
+            }
+            for p in session.flag_periods
+        ],
+        "cars": [car_result(row) for row in classify(session)],
+    }
+
+
+def engine_result(engine: RaceEngine) -> dict[str, Any]:
+    return {
+        "records": engine.records,
+        "errors": engine.errors,
+        "unknown": engine.unknown,
+        "sessions": [session_result(s) for s in engine.sessions],
+        "error_samples": [{"raw": e.raw, "reason": e.reason} for e in engine.kept_errors[:50]],
+    }

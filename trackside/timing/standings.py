@@ -1,0 +1,219 @@
+"""Standings: the classification an official reads, derived from a session's state.
+
+Order comes from the timing system (``$G`` in races, ``$H`` by best lap in practice and
+qualifying); everything else here is derived: class positions, gaps and differences, positions
+gained, best-lap marks and stale cars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trackside.timing.car import Car
+from trackside.timing.flags import RACING_FLAGS
+from trackside.timing.session import RACE, Session
+
+# Used for the out-of-step guard before any lap time is known (§6 of the RMonitor reference).
+DEFAULT_GAP_LIMIT_MS = 300_000
+# A car is stale when it has not crossed the line for this many of its laps.
+STALE_LAPS = 2
+
+
+@dataclass(slots=True)
+class Standing:
+    """One line of the classification."""
+
+    car: Car
+    position: int
+    class_position: int
+    class_name: str
+    laps: int
+    total_time_ms: int | None
+    last_lap_ms: int | None
+    best_lap_ms: int | None
+    best_lap: int | None
+    gap_ms: int | None = None
+    gap_laps: int = 0
+    difference_ms: int | None = None
+    difference_laps: int = 0
+    class_gap_ms: int | None = None
+    class_gap_laps: int = 0
+    class_difference_ms: int | None = None
+    class_difference_laps: int = 0
+    starting_position: int | None = None
+    starting_class_position: int | None = None
+    positions_gained: int | None = None
+    class_positions_gained: int | None = None
+    most_gained: bool = False
+    overall_best: bool = False
+    class_best: bool = False
+    last_lap_personal_best: bool = False
+    last_lap_overall_best: bool = False
+    stale: bool = False
+
+
+def _best(car: Car) -> tuple[int | None, int | None]:
+    """Best lap time and lap number: the feed's ``$H`` when it sent one, else our passings."""
+    if car.practice_seen:
+        return car.practice_best_ms, car.practice_best_lap
+    return car.best_lap_ms, car.best_lap
+
+
+def _last_lap(car: Car, best_ms: int | None, best_lap: int | None) -> int | None:
+    if car.laps:
+        return car.laps[-1].lap_time_ms
+    # Joined mid-session: the feed's best lap is the last lap when it was set on the last lap.
+    if best_lap is not None and best_lap == car.race_laps:
+        return best_ms
+    return None
+
+
+def _race_key(car: Car) -> tuple:
+    if car.race_position is not None:
+        return (0, car.race_position, -car.race_seq)
+    return (1, -car.lap_count, car.total_time_ms or 0, car.registration)
+
+
+def _practice_key(car: Car) -> tuple:
+    if car.practice_position is not None:
+        return (0, car.practice_position, -car.practice_seq)
+    return (1, *_race_key(car))
+
+
+def _percentile_90(values: list[int]) -> int | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, (len(ordered) * 9) // 10)]
+
+
+def _interval(car: Standing, ref: Standing, limit: int, key: str) -> tuple[int | None, int]:
+    """Time or laps from ``ref`` (car ahead or leader) back to ``car``, race rules (§6)."""
+    shown = car.car.shown
+    if car.laps < ref.laps:
+        return None, ref.laps - car.laps
+    if car.laps > ref.laps:
+        # The car ahead has fewer laps: it is stale, or its update has not arrived yet.
+        return shown.get(key, (None, 0))
+    if car.total_time_ms is None or ref.total_time_ms is None:
+        return None, 0
+    delta = car.total_time_ms - ref.total_time_ms
+    if delta < 0 or delta > limit:
+        return shown.get(key, (None, 0))  # transient from a non-atomic update
+    shown[key] = (delta, 0)
+    return delta, 0
+
+
+def _best_interval(car: Standing, ref: Standing) -> tuple[int | None, int]:
+    if car.best_lap_ms is None or ref.best_lap_ms is None:
+        return None, 0
+    return max(0, car.best_lap_ms - ref.best_lap_ms), 0
+
+
+def classify(session: Session) -> list[Standing]:
+    """The session's standings, best first. Pure apart from remembering gaps last shown."""
+    cars = [car for car in session.cars.values() if car.listed]
+    is_race = session.type == RACE
+    cars.sort(key=_race_key if is_race else _practice_key)
+    rows: list[Standing] = []
+    for index, car in enumerate(cars, start=1):
+        best_ms, best_lap = _best(car)
+        rows.append(
+            Standing(
+                car=car,
+                position=index,
+                class_position=0,
+                class_name=session.classes.get(car.class_id, "") if car.class_id else "",
+                laps=car.lap_count,
+                total_time_ms=car.total_time_ms,
+                last_lap_ms=_last_lap(car, best_ms, best_lap),
+                best_lap_ms=best_ms,
+                best_lap=best_lap,
+                starting_position=car.starting_position,
+            )
+        )
+    p90 = _percentile_90([r.last_lap_ms for r in rows if r.last_lap_ms])
+    limit = DEFAULT_GAP_LIMIT_MS if p90 is None else (p90 * 3) // 2
+
+    by_class: dict[int | None, list[Standing]] = {}
+    for row in rows:
+        by_class.setdefault(row.car.class_id, []).append(row)
+
+    for group, prefix in [(rows, ""), *((members, "class_") for members in by_class.values())]:
+        leader = group[0]
+        for i, row in enumerate(group):
+            if prefix:
+                row.class_position = i + 1
+            if i == 0:
+                continue
+            ahead = group[i - 1]
+            if is_race:
+                gap = _interval(row, ahead, limit, prefix + "gap")
+                diff = _interval(row, leader, limit, prefix + "difference")
+            else:
+                gap = _best_interval(row, ahead)
+                diff = _best_interval(row, leader)
+            setattr(row, prefix + "gap_ms", gap[0])
+            setattr(row, prefix + "gap_laps", gap[1])
+            setattr(row, prefix + "difference_ms", diff[0])
+            setattr(row, prefix + "difference_laps", diff[1])
+
+    _mark_best_laps(rows, by_class)
+    if is_race:
+        _positions_gained(rows, by_class)
+    _mark_stale(session, rows)
+    return rows
+
+
+def _mark_best_laps(rows: list[Standing], by_class: dict[int | None, list[Standing]]) -> None:
+    times = [r.best_lap_ms for r in rows if r.best_lap_ms]
+    overall = min(times) if times else None
+    for members in by_class.values():
+        class_times = [r.best_lap_ms for r in members if r.best_lap_ms]
+        class_best = min(class_times) if class_times else None
+        for row in members:
+            if row.best_lap_ms is None:
+                continue
+            row.overall_best = row.best_lap_ms == overall
+            row.class_best = row.best_lap_ms == class_best
+            if row.last_lap_ms is not None and row.last_lap_ms == row.best_lap_ms:
+                row.last_lap_personal_best = True
+                row.last_lap_overall_best = row.overall_best
+
+
+def _positions_gained(rows: list[Standing], by_class: dict[int | None, list[Standing]]) -> None:
+    for members in by_class.values():
+        gridded = sorted(
+            (r for r in members if r.starting_position is not None),
+            key=lambda r: r.starting_position or 0,
+        )
+        for rank, row in enumerate(gridded, start=1):
+            row.starting_class_position = rank
+            row.class_positions_gained = rank - row.class_position
+    best = 0
+    for row in rows:
+        if row.starting_position is not None:
+            row.positions_gained = row.starting_position - row.position
+            best = max(best, row.positions_gained)
+    if best > 0:
+        for row in rows:
+            row.most_gained = row.positions_gained == best
+
+
+def _mark_stale(session: Session, rows: list[Standing]) -> None:
+    """Cars that have not crossed the line for much longer than a lap, once racing."""
+    flag = session.heart.flag
+    if flag not in RACING_FLAGS or not session.flag_periods:
+        return
+    now = session.race_clock_ms
+    if flag == "finish":
+        # Judge at the moment the chequered flag came out, not as the clock runs on after it.
+        now = session.flag_periods[-1].start_ms
+    laps = sorted(r.last_lap_ms for r in rows if r.last_lap_ms)
+    typical = laps[len(laps) // 2] if laps else None
+    for row in rows:
+        reference = row.last_lap_ms or typical
+        if reference is None:
+            continue
+        crossed = row.car.last_crossing_ms or 0
+        row.stale = now - crossed > STALE_LAPS * reference
