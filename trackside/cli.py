@@ -24,16 +24,17 @@ def root() -> None:
     """trackside: scores races live from the timing feed and shows them on every screen."""
 
 
-def _speed(value: str) -> float | None:
+def _speed(value: str) -> str:
+    """Validate ``--speed`` where the user typed it, so the error names the option."""
     if value == "max":
-        return None
+        return value
     try:
         speed = float(value)
     except ValueError:
         raise typer.BadParameter("use 'max' or a positive number, e.g. 1 or 10") from None
-    if speed <= 0:
-        raise typer.BadParameter("speed must be positive")
-    return speed
+    if not speed > 0 or speed == float("inf"):
+        raise typer.BadParameter("speed must be a positive number")
+    return value
 
 
 def _interval(ms: int | None, laps: int) -> str:
@@ -44,9 +45,15 @@ def _interval(ms: int | None, laps: int) -> str:
 
 @app.command()
 def replay(
-    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(exists=True, dir_okay=False, readable=True, metavar="FILE"),
+    ],
     speed: Annotated[
-        str, typer.Option(help="'max', or a multiple of real time (1 = as it happened).")
+        str,
+        typer.Option(
+            help="'max', or a multiple of real time (1 = as it happened).", callback=_speed
+        ),
     ] = "max",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the results as JSON here.")
@@ -57,7 +64,7 @@ def replay(
 
     Several files are one feed, in the order given (e.g. entries, grid, race start).
     """
-    pace = _speed(speed)
+    pace = None if speed == "max" else float(speed)
     loaded = replay_service.load(files)
     total = sum(len(f.records) for f in loaded)
     with Progress(
@@ -91,10 +98,17 @@ def _print_session(session: dict) -> None:
     title = f"Run {session['run']} — {session['name']} ({session['type']}) · flag {session['flag']}"
     table = Table(title=title, title_justify="left")
     for column in ("Pos", "No", "Class", "PIC", "Name", "Laps", "Total", "Last", "Best"):
-        table.add_column(column, justify="right" if column not in ("Name", "Class") else "left")
-    table.add_column("Gap", justify="right")
-    table.add_column("Diff", justify="right")
-    table.add_column("+/-", justify="right")
+        text = column in ("Name", "Class")
+        table.add_column(
+            column,
+            justify="left" if text else "right",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=24 if column == "Name" else None,
+            min_width=None if text else len(column),
+        )
+    for column in ("Gap", "Diff", "+/-"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     for car in session["cars"]:
         gained = car["positions_gained"]
         table.add_row(

@@ -13,13 +13,17 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from trackside.feeds.clock import parse_duration_ms
-from trackside.feeds.records import Received
+from trackside.feeds.clock import _MILLIS, _SECONDS, parse_duration_ms
+from trackside.feeds.records import CaptureBlock, Received, RMonitorRecord
 from trackside.feeds.rmonitor import RMONITOR, decode_line, parse_stream
 
 _HEADER = re.compile(
     r"##(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?:\|([\w.-]*))?\s*$"
 )
+
+
+# Line boundaries str.splitlines() honours beyond CR and LF; RMonitor lines end in CR/LF only.
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 def decode_lines(data: bytes) -> list[str]:
@@ -30,33 +34,59 @@ def decode_lines(data: bytes) -> list[str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return [decode_line(chunk) for chunk in re.split(rb"[\r\n]+", data) if chunk]
-    return [line for line in re.split(r"[\r\n]+", text) if line]
+    if any(mark in text for mark in _OTHER_BREAKS):
+        return [line for line in re.split(r"[\r\n]+", text) if line]
+    return [line for line in text.splitlines() if line]
 
 
-_day_ms: dict[str, int] = {}
+_minute_ms: dict[str, int] = {}
 
 
 def parse_header_ms(stamp: str) -> int:
     """Epoch milliseconds of a capture header time ``YYYY-MM-DD HH:MM:SS.fff`` (UTC)."""
-    day, _, clock = stamp.replace("T", " ").partition(" ")
-    base = _day_ms.get(day)
+    minute = stamp[:16]
+    base = _minute_ms.get(minute)
     if base is None:
-        base = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()) * 1000
-        _day_ms[day] = base
-    if len(clock) > 12:  # microseconds: round to milliseconds
-        clock = clock[:12]
-    return base + parse_duration_ms(clock)
+        when = datetime.fromisoformat(minute.replace(" ", "T")).replace(tzinfo=UTC)
+        base = int(when.timestamp()) * 1000
+        if len(_minute_ms) > 10_000:
+            _minute_ms.clear()
+        _minute_ms[minute] = base
+    rest = stamp[17:]
+    if len(rest) > 6:  # sub-millisecond digits: keep milliseconds
+        rest = rest[:6]
+    return base + parse_duration_ms("00:00:" + rest)
 
 
 def read_header(line: str) -> tuple[int | None, str] | None:
     """A capture block header's receive time and kind, or None if the line is not a header."""
-    match = _HEADER.match(line.lstrip("\ufeff"))
+    if line[:1] == "\ufeff":
+        line = line[1:]
+    # Fast path for the common "##YYYY-MM-DD HH:MM:SS.fff" with no type.
+    if len(line) == 25 and line[12] == " " and line[18] == ":" and line[21] == ".":
+        base = _minute_ms.get(line[2:18])
+        seconds = _SECONDS.get(line[19:21])
+        millis = _MILLIS.get(line[22:25])
+        if base is not None and seconds is not None and millis is not None:
+            return base + seconds + millis, RMONITOR
+        try:
+            return parse_header_ms(line[2:]), RMONITOR
+        except ValueError:
+            pass
+    match = _HEADER.match(line)
     if match is None:
         return None
     try:
-        return parse_header_ms(match.group(1)), (match.group(2) or RMONITOR).lower()
+        return parse_header_ms(match.group(1).replace("T", " ")), (
+            match.group(2) or RMONITOR
+        ).lower()
     except ValueError:
         return None
+
+
+def read_timed(data: bytes) -> Iterator[tuple[int | None, RMonitorRecord | CaptureBlock]]:
+    """Every record of a capture or raw stream, in file order, as ``(received_at_ms, record)``."""
+    return parse_stream(decode_lines(data), read_header)
 
 
 def read_records(data: bytes) -> Iterator[Received]:

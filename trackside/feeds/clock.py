@@ -27,18 +27,15 @@ def parse_duration_ms(text: str) -> int:
     The fixed-width shapes ``HH:MM:SS.fff`` and ``HH:MM:SS`` (nearly every value on the wire)
     are read by table lookups; everything else by the general reader.
     """
-    n = len(text)
-    if n == 12 and text[5] == ":" and text[8] == ".":
-        hm = _HOURS_MINUTES.get(text[:5])
-        sec = _SECONDS.get(text[6:8])
-        frac = _MILLIS.get(text[9:])
-        if hm is not None and sec is not None and frac is not None:
-            return hm + sec + frac
-    elif n == 8 and text[5] == ":":
-        hm = _HOURS_MINUTES.get(text[:5])
-        sec = _SECONDS.get(text[6:])
-        if hm is not None and sec is not None:
-            return hm + sec
+    try:
+        n = len(text)
+        if n == 12:
+            if text[5] == ":" and text[8] == ".":
+                return _HOURS_MINUTES[text[:5]] + _SECONDS[text[6:8]] + _MILLIS[text[9:]]
+        elif n == 8 and text[5] == ":":
+            return _HOURS_MINUTES[text[:5]] + _SECONDS[text[6:]]
+    except KeyError:
+        pass
     return _parse_general(text, text.strip())
 
 

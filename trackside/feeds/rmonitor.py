@@ -145,20 +145,29 @@ def _need(fields: list[str], count: int, name: str) -> None:
 
 
 def _heartbeat(f: list[str]) -> Heartbeat:
-    _need(f, 6, "$F")
-    laps = _int(f[1], "laps to go")
-    flag = normalize_flag(f[5])
-    race_raw = f[4].strip()
-    # The 2009 Orbits pre-green sentinel; a real 59:59 race time has a flag showing.
-    race_time = (
-        None if race_raw == "00:59:59" and flag == NO_FLAG else _duration(race_raw, "race time")
-    )
+    if len(f) < 6:
+        raise RecordError(f"$F needs 5 fields, got {len(f) - 1}")
+    try:
+        laps = int(f[1])
+    except ValueError:
+        raise RecordError(f"laps to go: not an integer: {f[1]!r}") from None
+    flag = _flag_cache.get(f[5]) or normalize_flag(f[5])
+    try:
+        time_to_go = parse_duration_ms(f[2])
+        time_of_day = parse_duration_ms(f[3])
+        race_raw = f[4]
+        # The 2009 Orbits pre-green sentinel; a real 59:59 race time has a flag showing.
+        if race_raw == "00:59:59" and flag == NO_FLAG:
+            race_time = None
+        else:
+            race_time = parse_duration_ms(race_raw)
+    except ClockFormatError:
+        for value, name in ((f[2], "time to go"), (f[3], "time of day"), (f[4], "race time")):
+            _duration(value, name)
+        raise
+    # Positional: this runs once a second per feed and dominates replays.
     return Heartbeat(
-        laps_to_go=None if laps == UNLIMITED_LAPS else laps,
-        time_to_go_ms=_duration(f[2], "time to go"),
-        time_of_day_ms=_duration(f[3], "time of day"),
-        race_time_ms=race_time,
-        flag=flag,
+        None if laps == UNLIMITED_LAPS else laps, time_to_go, time_of_day, race_time, flag
     )
 
 
@@ -367,7 +376,7 @@ def _record_from_fields(fields: list[str], raw: str) -> RMonitorRecord:
         return FeedError(raw=raw, reason=f"not an RMonitor command: {fields[0]!r}")
     try:
         return parser(fields)
-    except RecordError as exc:
+    except ValueError as exc:  # RecordError, or a clock value no field check caught
         return FeedError(raw=raw, reason=str(exc))
 
 
@@ -388,76 +397,83 @@ def parse_stream(
     ``read_header`` recognises capture block headers (``##…``) and returns the block's receive
     time and kind; lines of blocks that are not RMonitor become ``CaptureBlock`` records.
 
-    Speed matters here (a whole race day replays in well under a second): one C ``csv`` reader
-    splits every line; Python only dispatches. Lines csv would misread are re-read one by one:
-    an odd quote count makes csv join lines (seen as ``line_num`` jumping), and a second ``$``
-    may be a glued record.
+    Speed matters here (a whole race day replays in a fraction of a second): one C ``csv``
+    reader splits every line and Python only dispatches. Lines csv would misread are re-read
+    one by one: an odd quote count makes csv join lines (seen as ``line_num`` jumping), and a
+    second ``$`` may be a glued record.
     """
     # A closing empty line: csv swallows it when the last real line leaves a quote open,
     # which shows as a line_num jump like any other join.
     lines = [*lines, ""]
     reader = csv.reader(lines, skipinitialspace=True)
     parsers = _PARSERS
-    received: int | None = None
-    kind = RMONITOR
-    foreign: list[str] = []
+    state = _StreamState(read_header)
     prev = 0
     while True:
         try:
-            fields = next(reader)
-        except StopIteration:
+            for fields in reader:
+                num = reader.line_num
+                if num - prev == 1 and fields and state.kind is RMONITOR:
+                    parser = parsers.get(fields[0])
+                    if parser is not None:
+                        raw = lines[prev]
+                        prev = num
+                        if raw.count("$") == 1:
+                            try:
+                                yield state.received, parser(fields)
+                            except ValueError as exc:
+                                yield state.received, FeedError(raw, str(exc))
+                        else:
+                            for record in _slow_records(raw):
+                                yield state.received, record
+                        continue
+                # Headers, other sources' blocks, unknown commands and lines csv joined.
+                raws = lines[prev:num]
+                prev = num
+                for raw in raws:
+                    yield from state.line(raw)
             break
         except csv.Error:
-            # NUL bytes or giant fields: read the offending line by the slow path.
+            # Defensive (NUL bytes, giant fields): read the offending lines the slow way.
             num = reader.line_num
             for raw in lines[prev:num]:
-                yield received, _slow_record(raw)
-            prev = num
-            continue
-        num = reader.line_num
-        if num - prev != 1 or not fields:
-            raws = lines[prev:num]
-            prev = num
-            for raw in raws:
-                if read_header is not None and raw.startswith("##"):
-                    header = read_header(raw)
-                    if header is not None:
-                        if foreign:
-                            yield received, CaptureBlock(kind=kind, text="\n".join(foreign))
-                            foreign = []
-                        received, kind = header
-                        continue
-                if kind != RMONITOR:
-                    foreign.append(raw)
-                    continue
                 for record in _slow_records(raw):
-                    yield received, record
-            continue
-        prev = num
-        head = fields[0]
-        if head[:2] == "##" and read_header is not None:
-            header = read_header(lines[num - 1])
+                    yield state.received, record
+            prev = num
+    yield from state.flush()
+
+
+class _StreamState:
+    """Where a stream is: the current block's receive time and kind, and foreign lines."""
+
+    __slots__ = ("foreign", "kind", "read_header", "received")
+
+    def __init__(self, read_header: HeaderReader | None) -> None:
+        self.read_header = read_header
+        self.received: int | None = None
+        self.kind = RMONITOR
+        self.foreign: list[str] = []
+
+    def line(self, raw: str) -> Iterator[tuple[int | None, RMonitorRecord | CaptureBlock]]:
+        if self.read_header is not None and raw[:2] == "##":
+            header = self.read_header(raw)
             if header is not None:
-                if foreign:
-                    yield received, CaptureBlock(kind=kind, text="\n".join(foreign))
-                    foreign = []
-                received, kind = header
-                continue
-        if kind != RMONITOR:
-            foreign.append(lines[num - 1])
-            continue
-        parser = parsers.get(head)
-        raw = lines[num - 1]
-        if parser is None or raw.count("$") != 1:
-            for record in _slow_records(raw):
-                yield received, record
-            continue
-        try:
-            yield received, parser(fields)
-        except RecordError as exc:
-            yield received, FeedError(raw=raw, reason=str(exc))
-    if foreign:
-        yield received, CaptureBlock(kind=kind, text="\n".join(foreign))
+                yield from self.flush()
+                self.received, kind = header
+                # Interned constant, so the hot loop can compare with ``is``.
+                self.kind = RMONITOR if kind == RMONITOR else kind
+                return
+        if self.kind is not RMONITOR:
+            self.foreign.append(raw)
+            return
+        for record in _slow_records(raw):
+            yield self.received, record
+
+    def flush(self) -> Iterator[tuple[int | None, RMonitorRecord | CaptureBlock]]:
+        if self.foreign:
+            block = CaptureBlock(kind=self.kind, text="\n".join(self.foreign))
+            yield self.received, block
+            self.foreign = []
 
 
 def _slow_records(line: str) -> Iterator[RMonitorRecord]:

@@ -65,7 +65,16 @@ class RaceEngine:
     def apply(self, record: Record) -> None:
         """Apply one record; a bad record is counted and kept, never raised."""
         self.records += 1
-        if type(record) is FeedError:
+        kind = type(record)
+        if kind is Heartbeat and not self._pending_reset:
+            # The once-a-second record: the hot path of every replay.
+            self.heartbeat = record  # type: ignore[assignment]
+            current = self.current
+            if current is not None:
+                current.records += 1
+                current.apply_heartbeat(record)  # type: ignore[arg-type]
+            return
+        if kind is FeedError:
             self.errors += 1
             if len(self.kept_errors) < MAX_KEPT_ERRORS:
                 self.kept_errors.append(record)

@@ -132,6 +132,8 @@ def classify(session: Session) -> list[Standing]:
                 starting_position=car.starting_position,
             )
         )
+    if not rows:
+        return rows
     p90 = _percentile_90([r.last_lap_ms for r in rows if r.last_lap_ms])
     limit = DEFAULT_GAP_LIMIT_MS if p90 is None else (p90 * 3) // 2
 

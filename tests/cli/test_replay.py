@@ -1,0 +1,84 @@
+"""`trackside replay` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import REPO, capture
+from trackside.cli import app
+
+RACE_DAY = [
+    capture("road-america-2025-04-26-entries.log"),
+    capture("road-america-2025-04-26-grid.log"),
+    capture("road-america-2025-04-26-race-start.log"),
+]
+CAR_KEYS = {
+    "number", "registration", "name", "class", "position", "class_position", "laps",
+    "total_time_ms", "last_lap_ms", "best_lap_ms", "best_lap", "gap_ms", "gap_laps",
+    "difference_ms", "difference_laps", "starting_position", "positions_gained", "stale",
+}  # fmt: skip
+
+
+def test_replay_prints_tables_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(app, ["replay", *map(str, RACE_DAY), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Saturday 8 Hour" in result.output
+    data = json.loads(out.read_bytes())
+    assert data["records"] == 3521 and data["errors"] == 0
+    (session,) = data["sessions"]
+    assert {"run", "name", "type", "flag", "flag_periods", "cars"} <= set(session)
+    assert session["flag"] in {"green", "yellow", "red", "white", "finish", "none"}
+    for period in session["flag_periods"]:
+        assert isinstance(period["start_ms"], int)
+        assert period["end_ms"] is None or isinstance(period["end_ms"], int)
+    assert len(session["cars"]) == 52
+    for car in session["cars"]:
+        assert set(car) >= CAR_KEYS
+        assert isinstance(car["gap_laps"], int) and isinstance(car["stale"], bool)
+
+
+def test_full_day_as_an_installed_command(tmp_path: Path) -> None:
+    out = tmp_path / "day.json"
+    exe = Path(sys.executable).parent / "trackside"
+    done = subprocess.run(
+        [str(exe), "replay", str(capture("road-america-2025-04-25-full-day.log")),
+         "--quiet", "--output", str(out)],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_bytes())
+    assert len(data["sessions"]) == 11
+
+
+def test_bad_speed_is_refused_with_a_message() -> None:
+    result = CliRunner().invoke(app, ["replay", str(RACE_DAY[0]), "--speed", "fast"])
+    assert result.exit_code == 2
+    assert "speed" in result.output.lower()
+
+
+def test_missing_file_is_refused() -> None:
+    result = CliRunner().invoke(app, ["replay", "/nonexistent/capture.log"])
+    assert result.exit_code == 2
+
+
+def test_replay_at_a_set_speed_paces_by_receive_time() -> None:
+    from trackside.services.replay import load, paced
+
+    (loaded,) = load([capture("class-change-2025-10-17.log")])
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    items = list(paced(loaded.records, 2.0, sleep=sleep, clock=lambda: now[0]))
+    assert len(items) == len(loaded.records)
+    # The capture spans one second of receive time: at 2x that is half a second of waiting.
+    assert abs(sum(waits) - 0.5) < 1e-9
