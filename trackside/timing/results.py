@@ -51,6 +51,7 @@ def car_result(row: Standing) -> dict[str, Any]:
 
 def session_result(session: Session) -> dict[str, Any]:
     heart = session.heart
+    cars = [car_result(row) for row in classify(session)]
     return {
         "run": session.run,
         "name": session.name,
@@ -76,7 +77,8 @@ def session_result(session: Session) -> dict[str, Any]:
             }
             for p in session.flag_periods
         ],
-        "cars": [car_result(row) for row in classify(session)],
+        "cars": cars,
+        "most_positions_gained": [car["number"] for car in cars if car["most_positions_gained"]],
     }
 
 
