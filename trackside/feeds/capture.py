@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from trackside.feeds.clock import _MILLIS, _SECONDS, parse_duration_ms
+from trackside.feeds.clock import MILLIS_MS, SECONDS_MS, parse_duration_ms
 from trackside.feeds.records import CaptureBlock, Received, RMonitorRecord
 from trackside.feeds.rmonitor import RMONITOR, decode_line, parse_stream
 
@@ -65,8 +65,8 @@ def read_header(line: str) -> tuple[int | None, str] | None:
     # Fast path for the common "##YYYY-MM-DD HH:MM:SS.fff" with no type.
     if len(line) == 25 and line[12] == " " and line[18] == ":" and line[21] == ".":
         base = _minute_ms.get(line[2:18])
-        seconds = _SECONDS.get(line[19:21])
-        millis = _MILLIS.get(line[22:25])
+        seconds = SECONDS_MS.get(line[19:21])
+        millis = MILLIS_MS.get(line[22:25])
         if base is not None and seconds is not None and millis is not None:
             return base + seconds + millis, RMONITOR
         try:
@@ -77,9 +77,10 @@ def read_header(line: str) -> tuple[int | None, str] | None:
     if match is None:
         return None
     try:
+        kind = (match.group(2) or RMONITOR).lower()
         return parse_header_ms(match.group(1).replace("T", " ")), (
-            match.group(2) or RMONITOR
-        ).lower()
+            RMONITOR if kind == RMONITOR else kind
+        )
     except ValueError:
         return None
 

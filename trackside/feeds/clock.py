@@ -15,9 +15,11 @@ class ClockFormatError(ValueError):
 
 
 # Lookup tables for the fixed-width fast path: "HH:MM" (hours 0-99), "SS", "fff".
-_HOURS_MINUTES = {f"{h:02d}:{m:02d}": (h * 60 + m) * 60_000 for h in range(100) for m in range(60)}
-_SECONDS = {f"{s:02d}": s * 1000 for s in range(60)}
-_MILLIS = {f"{f:03d}": f for f in range(1000)}
+HOURS_MINUTES_MS = {
+    f"{h:02d}:{m:02d}": (h * 60 + m) * 60_000 for h in range(100) for m in range(60)
+}
+SECONDS_MS = {f"{s:02d}": s * 1000 for s in range(60)}
+MILLIS_MS = {f"{f:03d}": f for f in range(1000)}
 
 
 def parse_duration_ms(text: str) -> int:
@@ -31,9 +33,9 @@ def parse_duration_ms(text: str) -> int:
         n = len(text)
         if n == 12:
             if text[5] == ":" and text[8] == ".":
-                return _HOURS_MINUTES[text[:5]] + _SECONDS[text[6:8]] + _MILLIS[text[9:]]
+                return HOURS_MINUTES_MS[text[:5]] + SECONDS_MS[text[6:8]] + MILLIS_MS[text[9:]]
         elif n == 8 and text[5] == ":":
-            return _HOURS_MINUTES[text[:5]] + _SECONDS[text[6:]]
+            return HOURS_MINUTES_MS[text[:5]] + SECONDS_MS[text[6:]]
     except KeyError:
         pass
     return _parse_general(text, text.strip())

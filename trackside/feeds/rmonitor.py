@@ -14,7 +14,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from trackside.feeds.clock import (
+    HOURS_MINUTES_MS,
     NO_TIME_SENTINELS,
+    SECONDS_MS,
     ClockFormatError,
     parse_duration_ms,
     parse_result_time_ms,
@@ -152,23 +154,33 @@ def _heartbeat(f: list[str]) -> Heartbeat:
     except ValueError:
         raise RecordError(f"laps to go: not an integer: {f[1]!r}") from None
     flag = _flag_cache.get(f[5]) or normalize_flag(f[5])
+    to_go, of_day, race_raw = f[2], f[3], f[4]
+    # The three HH:MM:SS clocks by inline table lookup: this is the hottest line of a replay
+    # (one heartbeat a second, all day). Anything unusual takes the full reader below.
     try:
-        time_to_go = parse_duration_ms(f[2])
-        time_of_day = parse_duration_ms(f[3])
-        race_raw = f[4]
-        # The 2009 Orbits pre-green sentinel; a real 59:59 race time has a flag showing.
-        if race_raw == "00:59:59" and flag == NO_FLAG:
-            race_time = None
-        else:
-            race_time = parse_duration_ms(race_raw)
-    except ClockFormatError:
-        for value, name in ((f[2], "time to go"), (f[3], "time of day"), (f[4], "race time")):
-            _duration(value, name)
-        raise
-    # Positional: this runs once a second per feed and dominates replays.
+        if not (len(to_go) == len(of_day) == len(race_raw) == 8):
+            raise KeyError(to_go)
+        if not (to_go[5] == of_day[5] == race_raw[5] == ":"):
+            raise KeyError(to_go)
+        time_to_go = HOURS_MINUTES_MS[to_go[:5]] + SECONDS_MS[to_go[6:]]
+        time_of_day = HOURS_MINUTES_MS[of_day[:5]] + SECONDS_MS[of_day[6:]]
+        race_time: int | None = HOURS_MINUTES_MS[race_raw[:5]] + SECONDS_MS[race_raw[6:]]
+    except KeyError:
+        time_to_go = _duration(to_go, "time to go")
+        time_of_day = _duration(of_day, "time of day")
+        race_time = None if race_raw == "00:59:59" else _duration(race_raw, "race time")
+    # The 2009 Orbits pre-green sentinel; a real 59:59 race time has a flag showing.
+    if race_time == _SENTINEL_RACE_TIME and flag == NO_FLAG and race_raw == "00:59:59":
+        race_time = None
+    elif race_time is None:
+        race_time = _duration(race_raw, "race time")
+    # Positional arguments: measurably cheaper on this path.
     return Heartbeat(
         None if laps == UNLIMITED_LAPS else laps, time_to_go, time_of_day, race_time, flag
     )
+
+
+_SENTINEL_RACE_TIME = 3_599_000
 
 
 def _competitor_a(f: list[str]) -> Competitor:
@@ -407,73 +419,77 @@ def parse_stream(
     lines = [*lines, ""]
     reader = csv.reader(lines, skipinitialspace=True)
     parsers = _PARSERS
-    state = _StreamState(read_header)
+    received: int | None = None
+    kind = RMONITOR
+    foreign: list[str] = []
     prev = 0
     while True:
         try:
             for fields in reader:
                 num = reader.line_num
-                if num - prev == 1 and fields and state.kind is RMONITOR:
-                    parser = parsers.get(fields[0])
-                    if parser is not None:
-                        raw = lines[prev]
-                        prev = num
-                        if raw.count("$") == 1:
-                            try:
-                                yield state.received, parser(fields)
-                            except ValueError as exc:
-                                yield state.received, FeedError(raw, str(exc))
+                if num - prev != 1 or not fields:
+                    # csv joined lines (an open quote), or a blank line: one by one.
+                    for raw in lines[prev:num]:
+                        header = _header(raw, read_header)
+                        if header is not None:
+                            if foreign:
+                                yield received, _block(kind, foreign)
+                                foreign = []
+                            received, kind = header
+                        elif kind is not RMONITOR:
+                            foreign.append(raw)
                         else:
                             for record in _slow_records(raw):
-                                yield state.received, record
-                        continue
-                # Headers, other sources' blocks, unknown commands and lines csv joined.
-                raws = lines[prev:num]
+                                yield received, record
+                    prev = num
+                    continue
+                raw = lines[prev]
                 prev = num
-                for raw in raws:
-                    yield from state.line(raw)
+                if kind is RMONITOR:
+                    parser = parsers.get(fields[0])
+                    if parser is not None and raw.count("$") == 1:
+                        try:
+                            yield received, parser(fields)
+                        except ValueError as exc:
+                            yield received, FeedError(raw, str(exc))
+                        continue
+                if raw[:2] == "##" and read_header is not None:
+                    header = read_header(raw)
+                    if header is not None:
+                        if foreign:
+                            yield received, _block(kind, foreign)
+                            foreign = []
+                        received, kind = header
+                        continue
+                if kind is not RMONITOR:
+                    foreign.append(raw)
+                    continue
+                for record in _slow_records(raw):
+                    yield received, record
             break
         except csv.Error:
             # Defensive (NUL bytes, giant fields): read the offending lines the slow way.
             num = reader.line_num
             for raw in lines[prev:num]:
                 for record in _slow_records(raw):
-                    yield state.received, record
+                    yield received, record
             prev = num
-    yield from state.flush()
+    if foreign:
+        yield received, _block(kind, foreign)
 
 
-class _StreamState:
-    """Where a stream is: the current block's receive time and kind, and foreign lines."""
+def _header(raw: str, read_header: HeaderReader | None) -> tuple[int | None, str] | None:
+    if read_header is None or raw[:2] != "##":
+        return None
+    header = read_header(raw)
+    if header is None:
+        return None
+    # The interned constant, so the hot loop can compare kinds with ``is``.
+    return header[0], RMONITOR if header[1] == RMONITOR else header[1]
 
-    __slots__ = ("foreign", "kind", "read_header", "received")
 
-    def __init__(self, read_header: HeaderReader | None) -> None:
-        self.read_header = read_header
-        self.received: int | None = None
-        self.kind = RMONITOR
-        self.foreign: list[str] = []
-
-    def line(self, raw: str) -> Iterator[tuple[int | None, RMonitorRecord | CaptureBlock]]:
-        if self.read_header is not None and raw[:2] == "##":
-            header = self.read_header(raw)
-            if header is not None:
-                yield from self.flush()
-                self.received, kind = header
-                # Interned constant, so the hot loop can compare with ``is``.
-                self.kind = RMONITOR if kind == RMONITOR else kind
-                return
-        if self.kind is not RMONITOR:
-            self.foreign.append(raw)
-            return
-        for record in _slow_records(raw):
-            yield self.received, record
-
-    def flush(self) -> Iterator[tuple[int | None, RMonitorRecord | CaptureBlock]]:
-        if self.foreign:
-            block = CaptureBlock(kind=self.kind, text="\n".join(self.foreign))
-            yield self.received, block
-            self.foreign = []
+def _block(kind: str, lines: list[str]) -> CaptureBlock:
+    return CaptureBlock(kind=kind, text="\n".join(lines))
 
 
 def _slow_records(line: str) -> Iterator[RMonitorRecord]:
