@@ -13,6 +13,7 @@ class Lap:
     lap_time_ms: int
     total_time_ms: int | None
     flag: str  # the flag showing when the lap ended
+    position: int | None = None  # overall position the timing system gave at the line
 
 
 # Two passings of one car closer than this are one crossing sent twice (the timing system

@@ -163,8 +163,10 @@ class Session:
                 car.starting_position = rec.position  # still on the grid
             else:
                 car.started = True
-        # The passing just before this $G: take the feed's lap number for it.
+        # The passing just before this $G: take the feed's lap number and position for it.
         lap = car.laps[-1] if car.laps else None
+        if lap is not None and lap.total_time_ms == total and total is not None:
+            lap.position = rec.position
         if (
             lap is not None
             and rec.laps is not None
