@@ -15,6 +15,8 @@ def car_result(row: Standing) -> dict[str, Any]:
         "number": car.number,
         "registration": car.registration,
         "name": car.name,
+        "first_name": car.first_name,
+        "last_name": car.last_name,
         "class": row.class_name,
         "class_id": car.class_id,
         "transponder": car.transponder,
@@ -76,8 +78,16 @@ def session_result(session: Session) -> dict[str, Any]:
             }
             for p in session.flag_periods
         ],
-        "cars": [car_result(row) for row in classify(session)],
+        "cars": [car_result(row) for row in _standings(session)],
     }
+
+
+def _standings(session: Session) -> list[Standing]:
+    # classify() indexes the leader of every group, so an empty board (a run just opened, or
+    # wiped by a reset before its refresh) must not reach it: live snapshots are built then.
+    if not any(car.listed for car in session.cars.values()):
+        return []
+    return classify(session)
 
 
 def engine_result(engine: RaceEngine) -> dict[str, Any]:
