@@ -194,6 +194,7 @@ class RedisBroker(Broker):
         self._reader: asyncio.Task[None] | None = None
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     def from_url(cls, url: str, queue_size: int = DEFAULT_QUEUE_SIZE) -> RedisBroker:
@@ -249,6 +250,9 @@ class RedisBroker(Broker):
 
     async def close(self) -> None:
         await super().close()
+        if self._closed:
+            return
+        self._closed = True
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
