@@ -8,7 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from trackside.live.broker import Broker, MemoryBroker, RedisBroker, SubscriberLagged
+from trackside.live.broker import (
+    Broker,
+    BrokerClosed,
+    MemoryBroker,
+    RedisBroker,
+    SubscriberLagged,
+)
 
 WAIT_S = 5.0  # a bound for awaiting deliveries, never a timing assertion
 
@@ -88,6 +94,11 @@ async def test_leaving_stops_delivery_and_close_ends_iteration(broker: Broker) -
         await broker.close()
         with pytest.raises(StopAsyncIteration):
             await _next(kept)
+    with pytest.raises(BrokerClosed):
+        await broker.publish(topic, b"late")
+    with pytest.raises(BrokerClosed):
+        async with broker.subscribe(topic):
+            pass
 
 
 async def test_redis_carries_messages_between_nodes(redis_url: str) -> None:

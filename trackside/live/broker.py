@@ -31,6 +31,10 @@ SUBSCRIBE_TIMEOUT_S = 5.0
 _RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
+class BrokerClosed(RuntimeError):
+    """The broker was closed: nothing more can be published or subscribed to."""
+
+
 class SubscriberLagged(Exception):
     """The subscriber fell a whole queue behind (or the broker lost its link): resync."""
 
@@ -110,6 +114,11 @@ class Broker(ABC):
         self.queue_size = queue_size
         self._topics: dict[str, set[Subscription]] = {}
         self._joined: dict[str, asyncio.Future[None]] = {}
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BrokerClosed("the broker is closed")
 
     @abstractmethod
     async def publish(self, topic: str, data: bytes) -> None:
@@ -126,6 +135,7 @@ class Broker(ABC):
     @contextlib.asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[Subscription]:
         """Subscribe for the block; messages published once this has entered are delivered."""
+        self._check_open()
         subscription = Subscription(topic, self.queue_size)
         subscribers = self._topics.get(topic)
         if subscribers is None:
@@ -143,7 +153,8 @@ class Broker(ABC):
             if not subscribers and self._topics.get(topic) is subscribers:
                 del self._topics[topic]
                 del self._joined[topic]
-                await self._last_unsubscribed(topic)
+                if not self._closed:
+                    await self._last_unsubscribed(topic)
 
     def subscriber_count(self, topic: str) -> int:
         return len(self._topics.get(topic, ()))
@@ -159,6 +170,7 @@ class Broker(ABC):
 
     async def close(self) -> None:
         """End every subscription (their iteration stops) and release resources."""
+        self._closed = True
         for subscribers in self._topics.values():
             for subscription in subscribers:
                 subscription._end(_CLOSED)
@@ -168,6 +180,7 @@ class MemoryBroker(Broker):
     """In-process fan-out: a publish reaches the subscribers before it returns."""
 
     async def publish(self, topic: str, data: bytes) -> None:
+        self._check_open()
         self._fan_out(topic, data)
 
     async def _first_subscriber(self, topic: str) -> None:
@@ -194,13 +207,14 @@ class RedisBroker(Broker):
         self._reader: asyncio.Task[None] | None = None
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
-        self._closed = False
+        self._released = False
 
     @classmethod
     def from_url(cls, url: str, queue_size: int = DEFAULT_QUEUE_SIZE) -> RedisBroker:
         return cls(Redis.from_url(url), queue_size)
 
     async def publish(self, topic: str, data: bytes) -> None:
+        self._check_open()
         await self.client.publish(topic, data)
 
     async def _first_subscriber(self, topic: str) -> None:
@@ -250,9 +264,9 @@ class RedisBroker(Broker):
 
     async def close(self) -> None:
         await super().close()
-        if self._closed:
+        if self._released:
             return
-        self._closed = True
+        self._released = True
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
