@@ -313,13 +313,14 @@ class CompactStream:
 
     event: EventInfo
     full_every_ms: int = FULL_EVERY_MS
-    _last_full_ms: int | None = None
-    _started: bool = False
-    _session_key: tuple[int | None, int] | None = None
-    _status: dict[str, Any] | None = None
-    _entries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _positions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _durations: list[dict[str, Any]] = field(default_factory=list)
+    # What the last payload said, to send only what changed since.
+    _last_full_ms: int | None = field(default=None, init=False)
+    _started: bool = field(default=False, init=False)
+    _session_key: tuple[int | None, int] | None = field(default=None, init=False)
+    _status: dict[str, Any] | None = field(default=None, init=False)
+    _entries: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    _positions: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    _durations: list[dict[str, Any]] = field(default_factory=list, init=False)
 
     def next(self, snapshot: dict[str, Any], now_ms: int) -> Status | None:
         index, session = live_session_of(snapshot)
