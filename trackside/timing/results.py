@@ -15,6 +15,8 @@ def car_result(row: Standing) -> dict[str, Any]:
         "number": car.number,
         "registration": car.registration,
         "name": car.name,
+        "first_name": car.first_name,
+        "last_name": car.last_name,
         "class": row.class_name,
         "class_id": car.class_id,
         "transponder": car.transponder,

@@ -1,0 +1,276 @@
+"""Fan-out of serialized live messages: publish bytes to a topic, subscribers iterate them.
+
+``MemoryBroker`` serves one process (the default); ``RedisBroker`` uses Redis pub/sub so that
+every node of a cluster gets what any node publishes (``TRACKSIDE_REDIS_URL``). Both hand the
+same ``bytes`` object to every local subscriber: a message is serialized once, upstream.
+
+Each subscriber has a bounded queue. One that falls that far behind is not allowed to hold the
+others up or to grow without bound: its queue is dropped and its next read raises
+``SubscriberLagged``, so the server sends it a fresh snapshot, as for any gap in versions::
+
+    async with broker.subscribe("event:42") as subscription:
+        async for data in subscription:
+            await websocket.send_bytes(data)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import Any
+
+from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE_SIZE = 1024
+SUBSCRIBE_TIMEOUT_S = 5.0
+_RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+
+
+class BrokerClosed(RuntimeError):
+    """The broker was closed: nothing more can be published or subscribed to."""
+
+
+class SubscriberLagged(Exception):
+    """The subscriber fell a whole queue behind (or the broker lost its link): resync."""
+
+
+class _End:
+    """Queue markers: the subscriber lagged, or the subscription was closed."""
+
+    __slots__ = ("lagged",)
+
+    def __init__(self, lagged: bool) -> None:
+        self.lagged = lagged
+
+
+_LAGGED = _End(lagged=True)
+_CLOSED = _End(lagged=False)
+
+
+class Subscription:
+    """One subscriber's stream of one topic: an async iterator of ``bytes``."""
+
+    __slots__ = ("_closed", "_queue", "topic")
+
+    def __init__(self, topic: str, queue_size: int) -> None:
+        self.topic = topic
+        self._queue: asyncio.Queue[bytes | _End] = asyncio.Queue(queue_size + 1)
+        self._closed = False
+
+    def _deliver(self, data: bytes) -> None:
+        if self._closed:
+            return
+        queue = self._queue
+        if queue.qsize() >= queue.maxsize - 1:
+            self._end(_LAGGED)
+            return
+        queue.put_nowait(data)
+
+    def _end(self, marker: _End) -> None:
+        """Replace whatever is queued by the end marker (the one slot kept free for it)."""
+        if self._closed:
+            return
+        queue = self._queue
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(marker)
+        self._closed = True
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> bytes:
+        item = await self._queue.get()
+        if isinstance(item, _End):
+            self._queue.put_nowait(item)  # every later read ends the same way
+            if item.lagged:
+                raise SubscriberLagged(self.topic)
+            raise StopAsyncIteration
+        return item
+
+    def get_nowait(self) -> bytes | None:
+        """The next message if one is waiting (None if not); raises like iteration does."""
+        try:
+            item = self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+        if isinstance(item, _End):
+            self._queue.put_nowait(item)
+            if item.lagged:
+                raise SubscriberLagged(self.topic)
+            return None
+        return item
+
+
+class Broker(ABC):
+    """Topics of bytes with local fan-out; subclasses decide where a publish travels."""
+
+    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self.queue_size = queue_size
+        self._topics: dict[str, set[Subscription]] = {}
+        self._joined: dict[str, asyncio.Future[None]] = {}
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BrokerClosed("the broker is closed")
+
+    @abstractmethod
+    async def publish(self, topic: str, data: bytes) -> None:
+        """Send ``data`` to every subscriber of ``topic`` (on every node)."""
+
+    @abstractmethod
+    async def _first_subscriber(self, topic: str) -> None:
+        """A topic gains its first local subscriber: start receiving it."""
+
+    @abstractmethod
+    async def _last_unsubscribed(self, topic: str) -> None:
+        """A topic lost its last local subscriber: stop receiving it."""
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[Subscription]:
+        """Subscribe for the block; messages published once this has entered are delivered."""
+        self._check_open()
+        subscription = Subscription(topic, self.queue_size)
+        subscribers = self._topics.get(topic)
+        if subscribers is None:
+            subscribers = self._topics[topic] = set()
+            # Everyone joining while the first subscription is set up waits for it too.
+            self._joined[topic] = asyncio.ensure_future(self._first_subscriber(topic))
+        joined = self._joined[topic]
+        subscribers.add(subscription)
+        try:
+            await asyncio.shield(joined)
+            yield subscription
+        finally:
+            subscription._end(_CLOSED)
+            subscribers.discard(subscription)
+            if not subscribers and self._topics.get(topic) is subscribers:
+                del self._topics[topic]
+                del self._joined[topic]
+                if not self._closed:
+                    await self._last_unsubscribed(topic)
+
+    def subscriber_count(self, topic: str) -> int:
+        return len(self._topics.get(topic, ()))
+
+    def _fan_out(self, topic: str, data: bytes) -> None:
+        for subscription in tuple(self._topics.get(topic, ())):
+            subscription._deliver(data)
+
+    def _lag_all(self) -> None:
+        for subscribers in self._topics.values():
+            for subscription in subscribers:
+                subscription._end(_LAGGED)
+
+    async def close(self) -> None:
+        """End every subscription (their iteration stops) and release resources."""
+        self._closed = True
+        for subscribers in self._topics.values():
+            for subscription in subscribers:
+                subscription._end(_CLOSED)
+
+
+class MemoryBroker(Broker):
+    """In-process fan-out: a publish reaches the subscribers before it returns."""
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        self._check_open()
+        self._fan_out(topic, data)
+
+    async def _first_subscriber(self, topic: str) -> None:
+        return None  # every publish in this process already reaches the local fan-out
+
+    async def _last_unsubscribed(self, topic: str) -> None:
+        return None
+
+
+class RedisBroker(Broker):
+    """Fan-out across nodes through Redis pub/sub.
+
+    One pub/sub connection per broker carries every topic this node has subscribers for; a
+    reader task hands each message to the local subscribers. Subscribing waits for Redis to
+    confirm, so a publish made after ``subscribe`` has entered is never missed. If the link
+    drops, local subscribers are told they lagged (they may have missed messages) while redis-py
+    reconnects and subscribes again.
+    """
+
+    def __init__(self, client: Redis, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        super().__init__(queue_size)
+        self.client = client
+        self._pubsub = client.pubsub()
+        self._reader: asyncio.Task[None] | None = None
+        self._confirm: dict[str, asyncio.Future[None]] = {}
+        self._lock = asyncio.Lock()
+        self._released = False
+
+    @classmethod
+    def from_url(cls, url: str, queue_size: int = DEFAULT_QUEUE_SIZE) -> RedisBroker:
+        return cls(Redis.from_url(url), queue_size)
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        self._check_open()
+        await self.client.publish(topic, data)
+
+    async def _first_subscriber(self, topic: str) -> None:
+        async with self._lock:
+            confirmed = asyncio.get_running_loop().create_future()
+            self._confirm[topic] = confirmed
+            try:
+                await self._pubsub.subscribe(topic)
+                if self._reader is None or self._reader.done():
+                    self._reader = asyncio.create_task(self._read(), name="redis-broker-reader")
+                await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT_S)
+            finally:
+                self._confirm.pop(topic, None)
+
+    async def _last_unsubscribed(self, topic: str) -> None:
+        async with self._lock:
+            if topic not in self._topics:
+                await self._pubsub.unsubscribe(topic)
+
+    async def _read(self) -> None:
+        failures = 0
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the link dropped: redis-py reconnects on the next read
+                log.warning("redis broker: pub/sub read failed: %s", exc)
+                self._lag_all()
+                await asyncio.sleep(_RECONNECT_DELAYS_S[min(failures, 4)])
+                failures += 1
+                continue
+            failures = 0
+            if message is not None:
+                self._handle(message)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        channel = message.get("channel")
+        topic = channel.decode() if isinstance(channel, bytes) else str(channel)
+        if kind == "message":
+            self._fan_out(topic, message["data"])
+        elif kind == "subscribe":
+            confirmed = self._confirm.get(topic)
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_result(None)
+
+    async def close(self) -> None:
+        await super().close()
+        if self._released:
+            return
+        self._released = True
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        await self._pubsub.aclose()
+        await self.client.aclose()

@@ -1,0 +1,81 @@
+"""The live snapshot: everything a live screen shows, as plain JSON-ready data.
+
+Shape (the body; ``LiveState`` adds ``"version"``)::
+
+    {"current": int | None,            # index of the session being scored, None between runs
+     "sessions": [session, ...]}       # timing.results.session_result, one per run
+
+Each session carries its heartbeat (``flag``, ``laps_to_go``, ``time_to_go_ms``,
+``race_time_ms``, ``time_of_day_ms``), ``flag_periods`` and ``cars`` with every car field, the
+same shape ``trackside replay --output`` writes, less the session's ``records`` counter: it
+moves with every record, so keeping it would make each record a version carrying nothing a
+screen shows. Sessions are addressed by their index in the
+list: the engine only ever appends sessions, so an index names one session for the whole event,
+where a run number is unknown before the first ``$B`` and may come back later in a day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trackside.timing.engine import RaceEngine
+from trackside.timing.results import session_result
+from trackside.timing.session import Session
+
+Snapshot = dict[str, Any]
+
+
+def current_index(engine: RaceEngine) -> int | None:
+    """Index of the session being scored, or None between runs."""
+    current = engine.current
+    if current is None:
+        return None
+    for index in range(len(engine.sessions) - 1, -1, -1):
+        if engine.sessions[index] is current:
+            return index
+    return None
+
+
+def live_session(session: Session) -> dict[str, Any]:
+    """One session as live screens get it: its result without the record counter."""
+    result = session_result(session)
+    del result["records"]
+    return result
+
+
+def build_snapshot(engine: RaceEngine) -> Snapshot:
+    """The snapshot body of an engine, every session built afresh."""
+    return {
+        "current": current_index(engine),
+        "sessions": [live_session(session) for session in engine.sessions],
+    }
+
+
+class SnapshotBuilder:
+    """Builds the snapshot bodies of one engine, re-using the results of sessions that are over.
+
+    A session that has ended receives no more records, so its result cannot change: building it
+    again on every update would make each update of a long day cost more than the one before.
+    Re-used results are the same objects, which also lets the patch diff skip them at once.
+    """
+
+    __slots__ = ("_done", "engine")
+
+    def __init__(self, engine: RaceEngine) -> None:
+        self.engine = engine
+        self._done: dict[int, tuple[Session, dict[str, Any]]] = {}
+
+    def build(self) -> Snapshot:
+        engine = self.engine
+        current = engine.current
+        sessions: list[dict[str, Any]] = []
+        for index, session in enumerate(engine.sessions):
+            kept = self._done.get(index)
+            if kept is not None and kept[0] is session:
+                sessions.append(kept[1])
+                continue
+            result = live_session(session)
+            if session.ended and session is not current:
+                self._done[index] = (session, result)
+            sessions.append(result)
+        return {"current": current_index(engine), "sessions": sessions}
