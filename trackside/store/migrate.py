@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -32,6 +33,9 @@ def _current(connection: Connection) -> str | None:
 
 async def upgrade(engine: AsyncEngine) -> str | None:
     """Bring the schema to the newest revision; return that revision."""
+    head = head_revision()
+    if await current_revision(engine) == head:  # the usual start: nothing to do, stay quick
+        return head
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
     return await current_revision(engine)
@@ -42,5 +46,6 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await connection.run_sync(_current)
 
 
+@cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
