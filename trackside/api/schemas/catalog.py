@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
-from trackside.api.schemas.base import Name, Patch, ShortName, Text, Wire
+from trackside.api.schemas.base import Instant, Name, Patch, ShortName, Text, Wire
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 CarNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
@@ -37,7 +37,7 @@ class OrganizationOut(Wire):
     id: int
     name: str
     description: str
-    created_date: AwareDatetime = Field(validation_alias="created_at")
+    created_date: Instant = Field(validation_alias="created_at")
 
 
 class OrganizationIn(Wire):
@@ -56,8 +56,8 @@ class OrganizationPatch(Patch):
 class EventOut(Wire):
     id: int
     name: str
-    start_date: AwareDatetime
-    end_date: AwareDatetime
+    start_date: Instant
+    end_date: Instant
     location: str
     organization_id: int
     visibility: Visibility
@@ -65,8 +65,8 @@ class EventOut(Wire):
 
 class EventIn(Wire):
     name: Name
-    start_date: AwareDatetime
-    end_date: AwareDatetime
+    start_date: Instant
+    end_date: Instant
     location: Location = ""
     organization_id: Id
     visibility: Visibility = Visibility.PUBLIC
@@ -74,8 +74,8 @@ class EventIn(Wire):
 
 class EventPatch(Patch):
     name: Name = None  # type: ignore[assignment]
-    start_date: AwareDatetime = None  # type: ignore[assignment]
-    end_date: AwareDatetime = None  # type: ignore[assignment]
+    start_date: Instant = None  # type: ignore[assignment]
+    end_date: Instant = None  # type: ignore[assignment]
     location: Location = None  # type: ignore[assignment]
     organization_id: Id = None  # type: ignore[assignment]
     visibility: Visibility = None  # type: ignore[assignment]
@@ -88,16 +88,16 @@ class SessionOut(Wire):
     id: int
     event_id: int
     name: str
-    start_time: AwareDatetime
-    end_time: AwareDatetime | None
+    start_time: Instant
+    end_time: Instant | None
     type: SessionType
 
 
 class SessionIn(Wire):
     name: Name
     type: SessionType
-    start_time: AwareDatetime
-    end_time: AwareDatetime | None = None
+    start_time: Instant
+    end_time: Instant | None = None
 
     _type = field_validator("type", mode="before")(_session_type)
 
@@ -105,8 +105,8 @@ class SessionIn(Wire):
 class SessionPatch(Patch):
     name: Name = None  # type: ignore[assignment]
     type: SessionType = None  # type: ignore[assignment]
-    start_time: AwareDatetime = None  # type: ignore[assignment]
-    end_time: AwareDatetime | None = None
+    start_time: Instant = None  # type: ignore[assignment]
+    end_time: Instant | None = None
 
     _type = field_validator("type", mode="before")(_session_type)
 
