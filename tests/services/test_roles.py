@@ -30,11 +30,12 @@ def test_scopes() -> None:
     check_scope(Role.OFFICIAL, None, 3)
     check_scope(Role.OFFICIAL, None, None)
     check_scope(Role.ADMIN, None, None)
+    check_scope(Role.VIEWER, None, 2)  # e.g. a partner's client bound to one event
     for role, org, event in [
         (Role.ORGANIZER, None, None),
         (Role.ORGANIZER, 1, 2),
         (Role.ADMIN, 1, None),
-        (Role.VIEWER, None, 2),
+        (Role.VIEWER, 1, None),
         (Role.JUDGE, 1, None),
     ]:
         with pytest.raises(ScopeError):

@@ -34,9 +34,9 @@ def check_scope(role: Role, organization_id: int | None, event_id: int | None) -
             raise ScopeError("the organizer role needs an organization")
         if event_id is not None:
             raise ScopeError("the organizer role is per organization, not per event")
-    elif role in (Role.ADMIN, Role.VIEWER):
+    elif role is Role.ADMIN:
         if organization_id is not None or event_id is not None:
-            raise ScopeError(f"the {role} role takes no organization or event")
+            raise ScopeError("the admin role takes no organization or event")
     elif organization_id is not None:
         raise ScopeError(f"the {role} role is per event, not per organization")
 
