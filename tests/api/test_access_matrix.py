@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from tests.api.world import World
+from tests.api.world import World, all_ids, fill
 
 
 @dataclass(frozen=True)
@@ -150,30 +150,13 @@ def test_every_route_has_an_owner(app: FastAPI) -> None:
     assert (MATRIX.keys() | PUBLIC) - routes == set(), "matrix rows for routes that do not exist"
 
 
-def _fill(value: Any, ids: dict[str, int]) -> Any:
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return ids[value[1:-1]]
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    return value
-
-
-def _ids(world: World) -> dict[str, int]:
-    ids = dict(world.ids)
-    ids.update({name: user.id for name, user in world.users.items()})
-    ids["official_grant"] = world.users["official"].grants[0].id
-    return ids
-
-
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
 async def test_access(world: World, route: tuple[str, str]) -> None:
     method, _ = route
     case = MATRIX[route]
-    ids = _ids(world)
-    path = _fill(case.path, ids)
-    body = _fill(case.body, ids)
+    ids = all_ids(world)
+    path = fill(case.path, ids)
+    body = fill(case.body, ids)
 
     async def call(who: str | None):
         return await world.client.request(method, path, json=body, headers=world.auth(who))

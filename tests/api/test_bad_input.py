@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.api.world import World
+from tests.api.world import World, all_ids, fill
 from trackside.store.models import Base
 
 
@@ -89,26 +89,12 @@ WRITES = [
 WRONG = {"nested": ["not", "a", "scalar"]}
 
 
-def _fill(value: Any, ids: dict[str, int]) -> Any:
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return ids[value[1:-1]]
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    return value
-
-
 async def _counts(world: World) -> dict[str, int]:
     async with world.platform.sessions() as session:
         return {
             table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
             for table in Base.metadata.sorted_tables
         }
-
-
-def _ids(world: World) -> dict[str, int]:
-    return {**world.ids, **{name: user.id for name, user in world.users.items()}}
 
 
 def _assert_names_problem(response, field: str | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -122,8 +108,8 @@ def _assert_names_problem(response, field: str | None = None) -> None:  # type: 
 
 @pytest.mark.parametrize("write", WRITES, ids=lambda w: f"{w.method} {w.path}")
 async def test_bad_bodies_are_refused_and_nothing_is_stored(world: World, write: Write) -> None:
-    ids = _ids(world)
-    path = _fill(write.path, ids)
+    ids = all_ids(world)
+    path = fill(write.path, ids)
     headers = {**world.auth(write.who), "Content-Type": "application/json"}
     before = await _counts(world)
 
@@ -138,7 +124,7 @@ async def test_bad_bodies_are_refused_and_nothing_is_stored(world: World, write:
     for raw in (b"[]", b'"text"', b"42", b"null", b""):
         _assert_names_problem(await send(raw))
 
-    valid = _fill(write.body, ids)
+    valid = fill(write.body, ids)
     for field in valid:
         wrong = await world.client.request(
             write.method, path, json={**valid, field: WRONG}, headers=headers
@@ -176,7 +162,7 @@ async def test_bad_bodies_are_refused_and_nothing_is_stored(world: World, write:
 async def test_wrong_values_leave_nothing_half_written(world: World) -> None:
     """A request that passes parsing but fails a rule midway stores none of its changes."""
     before = await _counts(world)
-    ids = _ids(world)
+    ids = all_ids(world)
     refused = await world.client.patch(
         f"/events/{ids['public']}",
         json={"name": "Renamed", "endDate": "2020-01-01T00:00:00Z"},

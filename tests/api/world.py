@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
-from trackside.services import accounts, clients, event_records, events
+from trackside.services import accounts, clients, event_records, events, logins
 from trackside.services.platform import Platform
-from trackside.services.principals import client_grant, user_grants
+from trackside.services.principals import client_grant
 from trackside.services.roles import Role
 from trackside.store.accounts import User
 from trackside.store.events import Entry, RaceClass, RaceSession
@@ -115,22 +116,10 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
             world.users[name] = user
         await s.commit()
         for name, user in world.users.items():
-            world.tokens[name] = platform.tokens.for_user(
-                user_id=user.id,
-                username=user.username,
-                email=user.email,
-                grants=user_grants(user.grants),
-                telemetry_level=user.telemetry_level,
-                iss=ISS,
-            )
-        world.tokens["expired"] = platform.tokens.for_user(
-            user_id=world.users["admin"].id,
-            username="admin",
-            email="admin@example.org",
-            grants=user_grants(world.users["admin"].grants),
-            telemetry_level=1,
-            iss=ISS,
-            now=datetime.now(UTC) - timedelta(hours=2),
+            world.tokens[name] = logins.access_token(platform, user, ISS)
+        two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+        world.tokens["expired"] = logins.access_token(
+            platform, world.users["admin"], ISS, two_hours_ago
         )
         for name, role, event in (
             ("relay", Role.OFFICIAL, public.id),
@@ -146,3 +135,21 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
                 iss=ISS,
             )
     return world
+
+
+def fill(value: Any, ids: dict[str, int]) -> Any:
+    """Put world ids into a path or body: ``"{public}"`` alone is the int, inside text formatted."""
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def all_ids(world: World) -> dict[str, int]:
+    """Record ids, each user's id by name, and the official's grant."""
+    ids = {**world.ids, **{name: user.id for name, user in world.users.items()}}
+    ids["official_grant"] = world.users["official"].grants[0].id
+    return ids

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -107,12 +107,17 @@ def _issue(
             expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_s),
         )
     )
-    access = platform.tokens.for_user(
+    return TokenPair(access_token(platform, user, iss), token, settings.access_token_ttl_s)
+
+
+def access_token(platform: Platform, user: User, iss: str, now: datetime | None = None) -> str:
+    """An access token carrying the account's current grants and telemetry level."""
+    return platform.tokens.for_user(
         user_id=user.id,
         username=user.username,
         email=user.email,
         grants=user_grants(user.grants),
         telemetry_level=user.telemetry_level,
         iss=iss,
+        now=now,
     )
-    return TokenPair(access, token, settings.access_token_ttl_s)
