@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,15 @@ async def test_without_smtp_the_message_is_logged(
         await mailer.send("rider@example.org", "Hi", "open http://x/auth/verify?token=abc\n")
     assert "rider@example.org" in caplog.text
     assert "http://x/auth/verify?token=abc" in caplog.text
+
+
+async def test_a_dead_smtp_server_is_logged_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    mailer = Mailer(test_settings(tmp_path, None, smtp_url=f"smtp://127.0.0.1:{port}"))
+    with caplog.at_level(logging.ERROR, logger="trackside.mail"):
+        assert await mailer.send("rider@example.org", "Hi", "body") is False
+    assert "could not send mail to rider@example.org" in caplog.text

@@ -108,7 +108,9 @@ async def by_username(session: AsyncSession, username: str) -> User:
     return user
 
 
-async def list_all(session: AsyncSession, *, offset: int = 0, limit: int | None = None):
+async def list_all(
+    session: AsyncSession, *, offset: int = 0, limit: int | None = None
+) -> list[User]:
     query = select(User).order_by(User.id).offset(offset)
     if limit is not None:
         query = query.limit(limit)

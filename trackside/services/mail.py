@@ -53,7 +53,12 @@ class Mailer:
         self._from = settings.mail_from
         self._target = SmtpTarget.parse(settings.smtp_url) if settings.smtp_url else None
 
-    async def send(self, to: str, subject: str, body: str) -> None:
+    async def send(self, to: str, subject: str, body: str) -> bool:
+        """Send (or log) the message; False if the SMTP server could not take it.
+
+        A mail server being down must not fail the request that wanted the mail: the account
+        is stored, and a password reset later both sets a password and verifies the address.
+        """
         message = EmailMessage()
         message["From"] = self._from
         message["To"] = to
@@ -61,8 +66,13 @@ class Mailer:
         message.set_content(body)
         if self._target is None:
             log.warning("no SMTP configured (TRACKSIDE_SMTP_URL); mail to %s:\n%s", to, body)
-            return
-        await asyncio.to_thread(self._deliver, self._target, message)
+            return True
+        try:
+            await asyncio.to_thread(self._deliver, self._target, message)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.error("could not send mail to %s via %s: %s", to, self._target.host, exc)
+            return False
+        return True
 
     @staticmethod
     def _deliver(target: SmtpTarget, message: EmailMessage) -> None:

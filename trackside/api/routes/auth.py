@@ -109,7 +109,9 @@ async def login_bearer(
     )
 
 
-async def _refresh(body: RefreshIn, platform: Platform, session: SessionDep, iss: str):
+async def _refresh(
+    body: RefreshIn, platform: Platform, session: SessionDep, iss: str
+) -> TokenPairOut:
     pair = await logins.refresh(platform, session, token=body.refresh, iss=iss)
     return _pair(pair)
 
