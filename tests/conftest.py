@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.databases"]  # SQLite + PostgreSQL fixtures for store, services, api
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
 RMONITOR = DATA / "rmonitor"

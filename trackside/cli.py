@@ -1,4 +1,4 @@
-"""The ``trackside`` command: replay (and, as they land, serve, demo, relay, users, db)."""
+"""The ``trackside`` command: replay, serve, db, users, clients (and, as they land, demo, relay)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from trackside.commands import clients, db, serve, users
 from trackside.feeds.clock import format_duration
 from trackside.services import replay as replay_service
 from trackside.timing.results import engine_result
 
 app = typer.Typer(help="Race timing, scoring and live race data.", no_args_is_help=True)
 console = Console()
+app.command()(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(clients.app, name="clients")
 
 
 @app.callback()

@@ -1,0 +1,179 @@
+"""Each route with no token, an expired one, a wrong role, the right role: 401, 401, 403, 2xx.
+
+The route list comes from the app itself, so a new route without a row here fails the suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from tests.api.world import World, all_ids, fill
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str  # with {world ids} to fill in
+    right: str
+    wrong: str | None  # None: every authenticated caller may
+    status: int
+    body: Any = None
+
+
+EVENT = {
+    "name": "Autumn Sprint",
+    "startDate": "2025-09-01T08:00:00Z",
+    "endDate": "2025-09-01T18:00:00+02:00",
+    "location": "Lime Rock",
+    "organizationId": "{org_a}",
+}
+SESSION = {"name": "Practice 1", "type": "practice", "startTime": "2025-06-01T10:00:00Z"}
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/organization"): Case("/organization", "viewer", None, 200),
+    ("GET", "/organization/{organizationId}"): Case(
+        "/organization/{org_a}", "client_partner", None, 200
+    ),
+    ("POST", "/organization"): Case("/organization", "admin", "organizer", 201, {"name": "C"}),
+    ("PATCH", "/organization/{organizationId}"): Case(
+        "/organization/{org_a}", "organizer", "other_organizer", 200, {"description": "x"}
+    ),
+    ("DELETE", "/organization/{organizationId}"): Case(
+        "/organization/{org_b}", "admin", "other_organizer", 204
+    ),
+    ("GET", "/events"): Case("/events", "client_partner", None, 200),
+    ("GET", "/events/{eventId}"): Case("/events/{private}", "organizer", "viewer", 200),
+    ("POST", "/events"): Case("/events", "organizer", "other_organizer", 201, EVENT),
+    ("PATCH", "/events/{eventId}"): Case(
+        "/events/{public}", "organizer", "official", 200, {"location": "Watkins Glen"}
+    ),
+    ("DELETE", "/events/{eventId}"): Case("/events/{private}", "admin", "viewer", 204),
+    ("GET", "/events/{eventId}/sessions"): Case(
+        "/events/{private}/sessions", "organizer", "client_partner", 200
+    ),
+    ("GET", "/events/{eventId}/sessions/{sessionId}"): Case(
+        "/events/{public}/sessions/{race}", "viewer", None, 200
+    ),
+    ("POST", "/events/{eventId}/sessions"): Case(
+        "/events/{public}/sessions", "official", "viewer", 201, SESSION
+    ),
+    ("PATCH", "/events/{eventId}/sessions/{sessionId}"): Case(
+        "/events/{public}/sessions/{race}", "client_relay", "other_organizer", 200, {"name": "R"}
+    ),
+    ("DELETE", "/events/{eventId}/sessions/{sessionId}"): Case(
+        "/events/{public}/sessions/{race}", "official", "client_partner", 204
+    ),
+    ("GET", "/events/{eventId}/classes"): Case(
+        "/events/{private}/classes", "admin", "other_organizer", 200
+    ),
+    ("GET", "/events/{eventId}/classes/{classId}"): Case(
+        "/events/{public}/classes/{race_class}", "viewer", None, 200
+    ),
+    ("POST", "/events/{eventId}/classes"): Case(
+        "/events/{public}/classes", "organizer", "viewer", 201, {"name": "Proto"}
+    ),
+    ("PATCH", "/events/{eventId}/classes/{classId}"): Case(
+        "/events/{public}/classes/{race_class}", "official", "viewer", 200, {"name": "GT3"}
+    ),
+    ("DELETE", "/events/{eventId}/classes/{classId}"): Case(
+        "/events/{public}/classes/{race_class}", "organizer", "viewer", 204
+    ),
+    ("GET", "/events/{eventId}/entries"): Case("/events/{public}/entries", "viewer", None, 200),
+    ("GET", "/events/{eventId}/entries/{entryId}"): Case(
+        "/events/{public}/entries/{entry}", "client_relay", None, 200
+    ),
+    ("POST", "/events/{eventId}/entries"): Case(
+        "/events/{public}/entries",
+        "official",
+        "other_organizer",
+        201,
+        {"number": "12", "driverName": "Bo Li"},
+    ),
+    ("PATCH", "/events/{eventId}/entries/{entryId}"): Case(
+        "/events/{public}/entries/{entry}", "organizer", "viewer", 200, {"transponder": "99"}
+    ),
+    ("DELETE", "/events/{eventId}/entries/{entryId}"): Case(
+        "/events/{public}/entries/{entry}", "admin", "client_partner", 204
+    ),
+    ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
+    ("GET", "/me"): Case("/me", "official", "client_relay", 200),
+    ("GET", "/users"): Case("/users", "admin", "organizer", 200),
+    ("POST", "/users/{userId}/roles"): Case(
+        "/users/{viewer}/roles", "admin", "organizer", 200, {"role": "judge", "eventId": "{public}"}
+    ),
+    ("DELETE", "/users/{userId}/roles/{grantId}"): Case(
+        "/users/{official}/roles/{official_grant}", "admin", "official", 200
+    ),
+    ("PUT", "/users/{userId}/telemetry-level"): Case(
+        "/users/{viewer}/telemetry-level", "admin", "viewer", 200, {"telemetryLevel": 5}
+    ),
+}
+
+# Routes anyone may call: probes, docs, and the ways to get a token in the first place.
+DOCS = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect")}
+PUBLIC = DOCS | {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/auth/register"),
+    ("GET", "/auth/verify"),
+    ("POST", "/auth/login"),
+    ("POST", "/api/token/"),
+    ("POST", "/login"),
+    ("POST", "/auth/refresh"),
+    ("POST", "/api/token/refresh/"),
+    ("POST", "/auth/password-reset"),
+    ("GET", "/auth/password-reset/confirm"),
+    ("POST", "/auth/password-reset/confirm"),
+    ("POST", "/realms/{realm}/protocol/openid-connect/token"),
+    ("POST", "/oauth/token"),
+    ("GET", "/realms/{realm}/.well-known/openid-configuration"),
+    ("GET", "/realms/{realm}/protocol/openid-connect/certs"),
+}
+
+
+def _routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every operation the OpenAPI document lists, plus the docs pages themselves."""
+    found = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    return found | DOCS
+
+
+def test_every_route_has_an_owner(app: FastAPI) -> None:
+    routes = _routes(app)
+    assert routes - MATRIX.keys() - PUBLIC == set(), "routes with no access rule in the matrix"
+    assert (MATRIX.keys() | PUBLIC) - routes == set(), "matrix rows for routes that do not exist"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_access(world: World, route: tuple[str, str]) -> None:
+    method, _ = route
+    case = MATRIX[route]
+    ids = all_ids(world)
+    path = fill(case.path, ids)
+    body = fill(case.body, ids)
+
+    async def call(who: str | None):
+        return await world.client.request(method, path, json=body, headers=world.auth(who))
+
+    anonymous = await call(None)
+    assert anonymous.status_code == 401, anonymous.text
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    assert "detail" in anonymous.json()
+
+    expired = await call("expired")
+    assert expired.status_code == 401, expired.text
+    assert 'error="invalid_token"' in expired.headers["www-authenticate"]
+
+    if case.wrong is not None:
+        refused = await call(case.wrong)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["detail"]
+
+    allowed = await call(case.right)
+    assert allowed.status_code == case.status, allowed.text

@@ -1,0 +1,155 @@
+"""A small populated trackside for API tests: two organizations, events, people and machines.
+
+Built through the services (not HTTP) so each test starts in milliseconds; tokens are minted
+by the server's own issuer, as a login would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from trackside.services import accounts, clients, event_records, events, logins
+from trackside.services.platform import Platform
+from trackside.services.principals import client_grant
+from trackside.services.roles import Role
+from trackside.store.accounts import User
+from trackside.store.events import Entry, RaceClass, RaceSession
+
+ISS = "http://test/realms/trackside"
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class World:
+    platform: Platform
+    client: httpx.AsyncClient
+    ids: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    secrets: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (id, secret)
+
+    def auth(self, who: str | None) -> dict[str, str]:
+        return {} if who is None else {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+def _when(day: int, hour: int = 9) -> datetime:
+    return datetime(2025, 6, day, hour, tzinfo=UTC)
+
+
+async def build(platform: Platform, client: httpx.AsyncClient) -> World:
+    world = World(platform, client)
+    async with platform.sessions() as s:
+        org_a = await events.create_organization(s, {"name": "Club A", "description": "runs A"})
+        org_b = await events.create_organization(s, {"name": "Club B", "description": "runs B"})
+        public = await events.create_event(
+            s,
+            {
+                "organization_id": org_a.id,
+                "name": "Summer Enduro",
+                "start_date": _when(1),
+                "end_date": _when(2, 18),
+                "location": "Road Atlanta",
+                "visibility": "public",
+            },
+        )
+        private = await events.create_event(
+            s,
+            {
+                "organization_id": org_a.id,
+                "name": "Test Day",
+                "start_date": _when(5),
+                "end_date": _when(5, 17),
+                "location": "Sebring",
+                "visibility": "private",
+            },
+        )
+        race_class = await event_records.create(s, RaceClass, public, {"name": "GT"})
+        race = await event_records.create(
+            s,
+            RaceSession,
+            public,
+            {"name": "Race 1", "type": "race", "start_time": _when(2, 13), "end_time": None},
+        )
+        entry = await event_records.create(
+            s,
+            Entry,
+            public,
+            {
+                "number": "7",
+                "driver_name": "Ana Diaz",
+                "team_name": "Diaz Racing",
+                "class_id": race_class.id,
+                "transponder": "1234567",
+            },
+        )
+        world.ids.update(
+            org_a=org_a.id,
+            org_b=org_b.id,
+            public=public.id,
+            private=private.id,
+            race_class=race_class.id,
+            race=race.id,
+            entry=entry.id,
+        )
+        people = {
+            "admin": (Role.ADMIN, None, None),
+            "organizer": (Role.ORGANIZER, org_a.id, None),
+            "other_organizer": (Role.ORGANIZER, org_b.id, None),
+            "official": (Role.OFFICIAL, None, public.id),
+            "viewer": (None, None, None),
+        }
+        for name, (role, org, event) in people.items():
+            user = await accounts.create(
+                platform,
+                s,
+                username=name,
+                email=f"{name}@example.org",
+                password=PASSWORD,
+                verified=True,
+            )
+            if role is not None:
+                await accounts.grant(s, user, role, organization_id=org, event_id=event)
+            world.users[name] = user
+        await s.commit()
+        for name, user in world.users.items():
+            world.tokens[name] = logins.access_token(platform, user, ISS)
+        two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+        world.tokens["expired"] = logins.access_token(
+            platform, world.users["admin"], ISS, two_hours_ago
+        )
+        for name, role, event in (
+            ("relay", Role.OFFICIAL, public.id),
+            ("partner", Role.VIEWER, None),
+        ):
+            made = await clients.create(s, name=name, role=role, event_id=event)
+            world.secrets[name] = (made.client.client_id, made.secret)
+            world.tokens[f"client_{name}"] = platform.tokens.for_client(
+                client_id=made.client.client_id,
+                grant=client_grant(made.client),
+                scope="profile email",
+                client_address="127.0.0.1",
+                iss=ISS,
+            )
+    return world
+
+
+def fill(value: Any, ids: dict[str, int]) -> Any:
+    """Put world ids into a path or body: ``"{public}"`` alone is the int, inside text formatted."""
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def all_ids(world: World) -> dict[str, int]:
+    """Record ids, each user's id by name, and the official's grant."""
+    ids = {**world.ids, **{name: user.id for name, user in world.users.items()}}
+    ids["official_grant"] = world.users["official"].grants[0].id
+    return ids

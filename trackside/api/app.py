@@ -1,0 +1,48 @@
+"""The FastAPI application: routers, error handlers, limits, and the platform's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from trackside.api import errors
+from trackside.api.limits import BodyLimit
+from trackside.api.routes import (
+    auth,
+    event_records,
+    events,
+    health,
+    oauth,
+    organizations,
+    users,
+)
+from trackside.config import Settings
+from trackside.services.platform import Platform
+
+DESCRIPTION = """Race timing, scoring and live race data.
+
+Authenticate with `POST /auth/login` (people) or the OAuth2 client-credentials token endpoint
+(machines), then send `Authorization: Bearer <token>`. Times are ISO 8601 with a zone.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        platform = await Platform.start(settings)
+        app.state.platform = platform
+        try:
+            yield
+        finally:
+            await platform.close()
+
+    app = FastAPI(title="trackside", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, auth, oauth, organizations, events, event_records, users):
+        app.include_router(module.router)
+    return app

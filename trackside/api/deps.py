@@ -1,0 +1,268 @@
+"""Typed dependencies: the database session, the caller, and every role check.
+
+Routes declare what they need (``SessionDep``, ``CurrentUser``, ``ManagedEvent`` …) and stay
+thin; the access rules themselves live in ``services/roles.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trackside.api.problems import RateLimited, Unauthorized
+from trackside.config import Settings
+from trackside.services import events, principals, roles
+from trackside.services.errors import Forbidden
+from trackside.services.platform import Platform
+from trackside.services.roles import Principal
+from trackside.services.tokens import InvalidToken, issuer
+from trackside.store.events import Event, Organization
+
+
+def get_platform(request: Request) -> Platform:
+    return request.app.state.platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def get_settings(platform: PlatformDep) -> Settings:
+    return platform.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_session(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
+    async with platform.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_issuer(request: Request, settings: SettingsDep) -> str:
+    return issuer(settings, str(request.base_url))
+
+
+IssuerDep = Annotated[str, Depends(get_issuer)]
+
+
+def get_base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+BaseUrl = Annotated[str, Depends(get_base_url)]
+
+# --- who is calling ----------------------------------------------------------------------------
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from /auth/login or the client-credentials token endpoint.",
+)
+
+
+async def get_principal(
+    platform: PlatformDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("missing bearer token", error=None)
+    try:
+        subject = await platform.tokens.verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from None
+    return await principals.load_principal(session, subject)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def _allow(allowed: bool, why: str) -> None:
+    if not allowed:
+        raise Forbidden(why)
+
+
+def get_user(principal: CurrentPrincipal) -> Principal:
+    _allow(principal.is_user, "this needs a user account, not a machine client")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_user)]
+
+
+def get_admin(principal: CurrentPrincipal) -> Principal:
+    _allow(roles.can_administer(principal), "this needs the admin role")
+    return principal
+
+
+AdminPrincipal = Annotated[Principal, Depends(get_admin)]
+
+
+def require_organization_creator(principal: CurrentPrincipal) -> Principal:
+    _allow(roles.can_create_organization(principal), "only admins create organizations")
+    return principal
+
+
+OrganizationCreator = Annotated[Principal, Depends(require_organization_creator)]
+
+# --- the record a route works on, checked ---------------------------------------------------------
+
+EventId = Annotated[int, Path(alias="eventId", ge=1, le=2**31 - 1)]
+OrganizationId = Annotated[int, Path(alias="organizationId", ge=1, le=2**31 - 1)]
+
+
+async def get_organization(session: SessionDep, organization_id: OrganizationId) -> Organization:
+    return await events.get_organization(session, organization_id)
+
+
+AnyOrganization = Annotated[Organization, Depends(get_organization)]
+
+
+async def get_managed_organization(
+    principal: CurrentPrincipal, organization: AnyOrganization
+) -> Organization:
+    _allow(
+        roles.can_manage_organization(principal, organization.id),
+        "only the organization's organizers may change it",
+    )
+    return organization
+
+
+ManagedOrganization = Annotated[Organization, Depends(get_managed_organization)]
+
+
+def require_organization_deleter(principal: CurrentPrincipal, _: AnyOrganization) -> Principal:
+    _allow(roles.can_create_organization(principal), "only admins delete organizations")
+    return principal
+
+
+OrganizationDeleter = Annotated[Principal, Depends(require_organization_deleter)]
+
+
+async def _event(
+    principal: Principal,
+    session: AsyncSession,
+    event_id: int,
+    rule: Callable[[Principal, roles.EventScope], bool],
+    why: str,
+) -> Event:
+    event = await events.get_event(session, event_id)
+    _allow(rule(principal, events.scope(event)), why)
+    return event
+
+
+async def get_readable_event(
+    principal: CurrentPrincipal, session: SessionDep, event_id: EventId
+) -> Event:
+    return await _event(principal, session, event_id, roles.can_read_event, "the event is private")
+
+
+ReadableEvent = Annotated[Event, Depends(get_readable_event)]
+
+
+async def get_managed_event(
+    principal: CurrentPrincipal, session: SessionDep, event_id: EventId
+) -> Event:
+    why = "only the organizers of the event's organization may change it"
+    return await _event(principal, session, event_id, roles.can_manage_event, why)
+
+
+ManagedEvent = Annotated[Event, Depends(get_managed_event)]
+
+
+async def get_run_event(
+    principal: CurrentPrincipal, session: SessionDep, event_id: EventId
+) -> Event:
+    why = "only the event's organizers and officials may change its sessions, classes, entries"
+    return await _event(principal, session, event_id, roles.can_run_event, why)
+
+
+RunEvent = Annotated[Event, Depends(get_run_event)]
+
+
+def require_organizer_of(principal: Principal, organization_id: int) -> None:
+    """For bodies that name an organization (a new event, an event moved between them)."""
+    _allow(
+        roles.can_manage_organization(principal, organization_id),
+        "only the organization's organizers may add or move events to it",
+    )
+
+
+# --- rate limits ---------------------------------------------------------------------------------
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _limit(platform: Platform, key: str, limit: int) -> None:
+    retry = await platform.limiter.hit(key, limit, platform.settings.rate_limit_window_s)
+    if retry is not None:
+        raise RateLimited(retry)
+
+
+async def limit_writes(principal: CurrentPrincipal, platform: PlatformDep) -> Principal:
+    await _limit(
+        platform, f"write:{principal.kind}:{principal.id}", platform.settings.write_rate_limit
+    )
+    return principal
+
+
+Writer = Annotated[Principal, Depends(limit_writes)]
+
+
+async def limit_anonymous_writes(request: Request, platform: PlatformDep) -> None:
+    key = f"write:anon:{client_address(request)}"
+    await _limit(platform, key, platform.settings.write_rate_limit)
+
+
+AnonymousWrite = Depends(limit_anonymous_writes)
+
+
+async def limit_login(platform: Platform, request: Request, account: str) -> None:
+    key = f"login:{client_address(request)}:{account.strip().lower()}"
+    await _limit(platform, key, platform.settings.login_rate_limit)
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    offset: int
+    limit: int
+
+
+def get_paging(
+    offset: Annotated[int, Query(ge=0, le=10**9, description="Rows to skip.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="Rows per page.")] = 100,
+) -> Paging:
+    return Paging(offset, limit)
+
+
+PagingDep = Annotated[Paging, Depends(get_paging)]
+
+
+def paged(request: Request, response: Response, paging: Paging, total: int) -> None:
+    """Lists stay plain JSON arrays (as the Status API defines them); the page is in headers."""
+    response.headers["X-Total-Count"] = str(total)
+    links = []
+    if paging.offset + paging.limit < total:
+        nxt = request.url.include_query_params(
+            offset=paging.offset + paging.limit, limit=paging.limit
+        )
+        links.append(f'<{nxt}>; rel="next"')
+    if paging.offset > 0:
+        prev = request.url.include_query_params(
+            offset=max(0, paging.offset - paging.limit), limit=paging.limit
+        )
+        links.append(f'<{prev}>; rel="prev"')
+    if links:
+        response.headers["Link"] = ", ".join(links)

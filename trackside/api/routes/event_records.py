@@ -1,0 +1,121 @@
+"""``/events/{eventId}/sessions|classes|entries``: read by anyone who may see the event,
+changed by its organizers and officials. One route factory, so the three stay alike.
+"""
+
+# No ``from __future__ import annotations``: the factory's route signatures name its
+# parameters' classes, which FastAPI must see as objects, not strings.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response, status
+from pydantic import BaseModel
+
+from trackside.api.deps import PagingDep, ReadableEvent, RunEvent, SessionDep, Writer, paged
+from trackside.api.schemas.base import Patch
+from trackside.api.schemas.catalog import (
+    ClassIn,
+    ClassOut,
+    ClassPatch,
+    EntryIn,
+    EntryOut,
+    EntryPatch,
+    SessionIn,
+    SessionOut,
+    SessionPatch,
+)
+from trackside.services import event_records, records
+from trackside.store.events import Entry, RaceClass, RaceSession
+
+router = APIRouter(prefix="/events/{eventId}")
+
+
+def _routes(
+    kind: type[Any],
+    plural: str,
+    id_name: str,
+    out: type[BaseModel],
+    create_in: type[BaseModel],
+    patch_in: type[Patch],
+) -> None:
+    ChildId = Annotated[int, Path(alias=id_name, ge=1, le=2**31 - 1)]
+    tags = [plural]
+    item = f"/{plural}/{{{id_name}}}"
+
+    async def list_children(
+        event: ReadableEvent,
+        session: SessionDep,
+        paging: PagingDep,
+        request: Request,
+        response: Response,
+    ) -> list[Any]:
+        query = event_records.query(kind, event)
+        rows, total = await records.page(session, query, paging.offset, paging.limit)
+        paged(request, response, paging, total)
+        return [out.model_validate(row) for row in rows]
+
+    async def get_child(event: ReadableEvent, child_id: ChildId, session: SessionDep) -> Any:
+        return out.model_validate(await event_records.get(session, kind, event, child_id))
+
+    async def create_child(
+        body: create_in,  # type: ignore[valid-type]
+        event: RunEvent,
+        _: Writer,
+        session: SessionDep,
+    ) -> Any:
+        row = await event_records.create(session, kind, event, body.model_dump())
+        return out.model_validate(row)
+
+    async def update_child(
+        body: patch_in,  # type: ignore[valid-type]
+        event: RunEvent,
+        child_id: ChildId,
+        _: Writer,
+        session: SessionDep,
+    ) -> Any:
+        row = await event_records.get(session, kind, event, child_id)
+        return out.model_validate(await event_records.update(session, row, body.changes()))
+
+    async def delete_child(
+        event: RunEvent, child_id: ChildId, _: Writer, session: SessionDep
+    ) -> None:
+        row = await event_records.get(session, kind, event, child_id)
+        await event_records.delete(session, row)
+
+    noun = event_records.KINDS[kind]
+    router.add_api_route(
+        f"/{plural}",
+        list_children,
+        methods=["GET"],
+        response_model=list[out],  # type: ignore[valid-type]
+        tags=tags,
+        name=f"list_{plural}",
+        summary=f"The event's {plural} (paged: offset, limit)",
+    )
+    router.add_api_route(
+        item, get_child, methods=["GET"], response_model=out, tags=tags, name=f"get_{noun}"
+    )
+    router.add_api_route(
+        f"/{plural}",
+        create_child,
+        methods=["POST"],
+        status_code=status.HTTP_201_CREATED,
+        response_model=out,
+        tags=tags,
+        name=f"create_{noun}",
+    )
+    router.add_api_route(
+        item, update_child, methods=["PATCH"], response_model=out, tags=tags, name=f"update_{noun}"
+    )
+    router.add_api_route(
+        item,
+        delete_child,
+        methods=["DELETE"],
+        status_code=status.HTTP_204_NO_CONTENT,
+        tags=tags,
+        name=f"delete_{noun}",
+    )
+
+
+_routes(RaceSession, "sessions", "sessionId", SessionOut, SessionIn, SessionPatch)
+_routes(RaceClass, "classes", "classId", ClassOut, ClassIn, ClassPatch)
+_routes(Entry, "entries", "entryId", EntryOut, EntryIn, EntryPatch)

@@ -1,0 +1,1 @@
+"""Wire models: what the API accepts and returns (camelCase, as the Status API spells it)."""

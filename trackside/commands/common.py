@@ -1,0 +1,44 @@
+"""What the commands share: one platform per command run, and service errors as exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from trackside.services.platform import Platform
+
+T = TypeVar("T")
+console = Console()
+errors = Console(stderr=True)
+
+
+def run(work: Callable[[Platform, AsyncSession], Awaitable[T]]) -> T:
+    """Start the platform (migrating the database), run ``work`` in one session, stop."""
+    from trackside.config import Settings
+    from trackside.services.errors import ServiceError
+    from trackside.services.platform import Platform
+
+    async def main() -> T:
+        platform = await Platform.start(Settings(), with_keys=False)
+        try:
+            async with platform.sessions() as session:
+                return await work(platform, session)
+        finally:
+            await platform.close()
+
+    try:
+        return asyncio.run(main())
+    except ServiceError as exc:
+        errors.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+
+
+def role_option_help() -> str:
+    return "admin, organizer, official, judge, team or viewer"

@@ -1,0 +1,34 @@
+"""``trackside serve``: the API on uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: TRACKSIDE_HOST or 127.0.0.1]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port [default: TRACKSIDE_PORT or 8000]", min=0, max=65535)
+    ] = None,
+) -> None:
+    """Run the server: migrates the database, makes signing keys on first start, serves /docs."""
+    import logging
+
+    import uvicorn
+
+    from trackside.api.app import create_app
+    from trackside.config import Settings
+
+    settings = Settings()
+    level = settings.log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        log_level=settings.log_level.lower(),
+    )

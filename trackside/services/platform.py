@@ -1,0 +1,70 @@
+"""Everything a running trackside holds once: settings, database, keys, mail, limits.
+
+The API's lifespan and the CLI both start one, so they share one way to reach the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from trackside.config import Settings
+from trackside.services.keys import KeyRing
+from trackside.services.mail import Mailer
+from trackside.services.passwords import Passwords
+from trackside.services.ratelimit import InMemoryRateLimiter, RateLimiter
+from trackside.services.tokens import TokenIssuer
+from trackside.store import migrate
+from trackside.store.db import create_engine, session_factory
+
+
+@dataclass(slots=True)
+class Platform:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    keys: KeyRing
+    tokens: TokenIssuer
+    passwords: Passwords
+    mailer: Mailer
+    limiter: RateLimiter
+
+    @classmethod
+    async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
+        """Migrate the database to head, then load (or make) the signing keys."""
+        engine = create_engine(settings)
+        try:
+            await migrate.upgrade(engine)
+            sessions = session_factory(engine)
+            keys = KeyRing(sessions)
+            if with_keys:
+                await keys.load()
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            keys=keys,
+            tokens=TokenIssuer(settings, keys),
+            passwords=Passwords(settings),
+            mailer=Mailer(settings),
+            limiter=InMemoryRateLimiter(),
+        )
+
+    async def ready(self) -> bool:
+        """The database answers and a signing key is loaded."""
+        if not self.keys.loaded:
+            return False
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
