@@ -51,8 +51,23 @@ class Settings(BaseSettings):
 
     login_rate_limit: int = Field(default=10, ge=1, description="Login attempts per window.")
     write_rate_limit: int = Field(default=120, ge=1, description="Writes per window.")
+    relay_rate_limit: int = Field(
+        default=3000, ge=1, description="Relay batches per window, per relay client."
+    )
     rate_limit_window_s: float = Field(default=60.0, gt=0)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db for live fan-out across several server nodes; "
+        "default: in-process.",
+    )
+    processor_idle_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds of relay silence after which an event's processor stops and "
+        "the event is marked not live.",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -98,6 +98,32 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/events/{eventId}/entries/{entryId}"): Case(
         "/events/{public}/entries/{entry}", "admin", "client_partner", 204
     ),
+    ("POST", "/relay/events/{eventId}/records"): Case(
+        "/relay/events/{public}/records",
+        "client_relay",
+        "client_partner",
+        200,
+        {
+            "source": "rmonitor",
+            "records": [
+                {"seq": 1, "received_at": 1745000000000, "type": "rmonitor", "data": '$B,5,"R"'}
+            ],
+        },
+    ),
+    ("GET", "/relay/events/{eventId}/records/ack"): Case(
+        "/relay/events/{public}/records/ack?source=rmonitor", "official", "viewer", 200
+    ),
+    # Live reads: public events need no token (tests/api/test_live.py); private ones do.
+    ("GET", "/events/{eventId}/live"): Case("/events/{private}/live", "organizer", "viewer", 200),
+    ("GET", "/events/{eventId}/sessions/{sessionId}/results"): Case(
+        "/events/{private}/sessions/{private_race}/results", "admin", "client_partner", 200
+    ),
+    ("GET", "/events/{eventId}/live/sessions/{index}/charts/{kind}.svg"): Case(
+        "/events/{private}/live/sessions/0/charts/positions.svg", "organizer", "official", 200
+    ),
+    ("GET", "/events/{eventId}/diagnostics"): Case(
+        "/events/{public}/diagnostics", "official", "viewer", 200
+    ),
     ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
     ("GET", "/me"): Case("/me", "official", "client_relay", 200),
     ("GET", "/users"): Case("/users", "admin", "organizer", 200),

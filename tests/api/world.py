@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from trackside.services import accounts, clients, event_records, events, logins
+from trackside.services import accounts, clients, event_records, events, ingest, logins
 from trackside.services.platform import Platform
 from trackside.services.principals import client_grant
 from trackside.services.roles import Role
@@ -134,7 +134,34 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
                 client_address="127.0.0.1",
                 iss=ISS,
             )
+    # A few timing records in the private event's log: it has a live session and results.
+    async with platform.sessions() as s:
+        await ingest.append(
+            s,
+            platform.event_locks,
+            private.id,
+            "rmonitor",
+            [
+                ingest.IncomingRecord(seq, 1_745_000_000_000 + seq, "rmonitor", line)
+                for seq, line in enumerate(PRIVATE_FEED, start=1)
+            ],
+        )
+    processor = await platform.processors.record_arrived(private.id)
+    private_race = processor.session_id_of(0)
+    assert private_race is not None
+    world.ids["private_race"] = private_race
     return world
+
+
+PRIVATE_FEED = [
+    '$B,3,"Test Race"',
+    '$C,1,"GT"',
+    '$A,"9","9",12345,"Nine","Racing","",1',
+    '$G,1,"9",,"00:00:00.000"',
+    '$F,9999,"00:10:00","10:00:00","00:00:00","Green "',
+    '$J,"9","00:01:40.000","00:01:45.000"',
+    '$G,1,"9",1,"00:01:45.000"',
+]
 
 
 def fill(value: Any, ids: dict[str, int]) -> Any:

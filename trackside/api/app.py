@@ -14,8 +14,11 @@ from trackside.api.routes import (
     event_records,
     events,
     health,
+    live,
     oauth,
     organizations,
+    relay,
+    stream,
     users,
 )
 from trackside.config import Settings
@@ -43,6 +46,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="trackside", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, auth, oauth, organizations, events, event_records, users):
+    for module in (
+        health,
+        auth,
+        oauth,
+        organizations,
+        events,
+        event_records,
+        users,
+        relay,
+        live,
+        stream,
+    ):
         app.include_router(module.router)
     return app

@@ -84,6 +84,20 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+async def get_optional_principal(
+    platform: PlatformDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller if a token was sent (a bad one is still 401); None for anonymous readers."""
+    if credentials is None:
+        return None
+    return await get_principal(platform, session, credentials)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
 def _allow(allowed: bool, why: str) -> None:
     if not allowed:
         raise Forbidden(why)
@@ -187,6 +201,31 @@ async def get_run_event(
 RunEvent = Annotated[Event, Depends(get_run_event)]
 
 
+async def get_live_event(
+    principal: OptionalPrincipal, session: SessionDep, event_id: EventId
+) -> Event:
+    """Public events' live data needs no token; private ones need a reader's token."""
+    event = await events.get_event(session, event_id)
+    if not roles.can_read_live(principal, events.scope(event)):
+        if principal is None:
+            raise Unauthorized("the event is private: send a bearer token", error=None)
+        raise Forbidden("the event is private")
+    return event
+
+
+LiveEvent = Annotated[Event, Depends(get_live_event)]
+
+
+async def get_relay_event(
+    principal: CurrentPrincipal, session: SessionDep, event_id: EventId
+) -> Event:
+    why = "only the event's officials (e.g. its relay's client) may send timing records"
+    return await _event(principal, session, event_id, roles.can_relay, why)
+
+
+RelayEvent = Annotated[Event, Depends(get_relay_event)]
+
+
 def require_organizer_of(principal: Principal, organization_id: int) -> None:
     """For bodies that name an organization (a new event, an event moved between them)."""
     _allow(
@@ -216,6 +255,17 @@ async def limit_writes(principal: CurrentPrincipal, platform: PlatformDep) -> Pr
 
 
 Writer = Annotated[Principal, Depends(limit_writes)]
+
+
+async def limit_relay(principal: CurrentPrincipal, platform: PlatformDep) -> Principal:
+    """Relays post several batches a second while live, and many while catching up."""
+    await _limit(
+        platform, f"relay:{principal.kind}:{principal.id}", platform.settings.relay_rate_limit
+    )
+    return principal
+
+
+RelayWriter = Annotated[Principal, Depends(limit_relay)]
 
 
 async def limit_anonymous_writes(request: Request, platform: PlatformDep) -> None:

@@ -11,9 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from trackside.config import Settings
+from trackside.live.broker import Broker, MemoryBroker, RedisBroker
+from trackside.services.ingest import EventLocks
 from trackside.services.keys import KeyRing
 from trackside.services.mail import Mailer
 from trackside.services.passwords import Passwords
+from trackside.services.processors import ProcessorManager
 from trackside.services.ratelimit import InMemoryRateLimiter, RateLimiter
 from trackside.services.tokens import TokenIssuer
 from trackside.store import migrate
@@ -30,6 +33,9 @@ class Platform:
     passwords: Passwords
     mailer: Mailer
     limiter: RateLimiter
+    broker: Broker
+    processors: ProcessorManager
+    event_locks: EventLocks
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
@@ -44,10 +50,18 @@ class Platform:
         except BaseException:
             await engine.dispose()
             raise
+        broker: Broker = (
+            RedisBroker.from_url(settings.redis_url) if settings.redis_url else MemoryBroker()
+        )
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
+            broker=broker,
+            processors=ProcessorManager(
+                sessions, broker, idle_timeout_s=settings.processor_idle_timeout_s
+            ),
+            event_locks=EventLocks(),
             keys=keys,
             tokens=TokenIssuer(settings, keys),
             passwords=Passwords(settings),
@@ -67,4 +81,8 @@ class Platform:
         return True
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        try:
+            await self.processors.close()
+            await self.broker.close()
+        finally:
+            await self.engine.dispose()

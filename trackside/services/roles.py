@@ -121,6 +121,18 @@ def can_run_event(p: Principal, event: EventScope) -> bool:
     return can_manage_event(p, event) or p.holds_for_event(Role.OFFICIAL, event.id)
 
 
+def can_read_live(p: Principal | None, event: EventScope) -> bool:
+    """Live timing of public events is for everyone, signed in or not."""
+    if event.visibility == "public":
+        return True
+    return p is not None and can_read_event(p, event)
+
+
+def can_relay(p: Principal, event: EventScope) -> bool:
+    """Send timing records: the event's officials (a relay's client has that role)."""
+    return p.is_admin or p.holds_for_event(Role.OFFICIAL, event.id)
+
+
 def can_administer(p: Principal) -> bool:
     return p.is_admin
 

@@ -8,6 +8,7 @@ from trackside.api.deps import (
     CurrentPrincipal,
     ManagedEvent,
     PagingDep,
+    PlatformDep,
     ReadableEvent,
     SessionDep,
     Writer,
@@ -59,6 +60,9 @@ async def update_event(
 
 
 @router.delete("/{eventId}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_event(event: ManagedEvent, _: Writer, session: SessionDep) -> None:
-    """Deletes the event with its sessions, classes and entries."""
+async def delete_event(
+    event: ManagedEvent, _: Writer, session: SessionDep, platform: PlatformDep
+) -> None:
+    """Deletes the event with its sessions, classes, entries and timing log."""
+    platform.processors.discard(event.id)
     await events.delete_event(session, event)

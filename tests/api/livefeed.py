@@ -1,0 +1,81 @@
+"""Feeding real captures through the relay API, and a real server for WebSocket tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from trackside.feeds.capture import decode_lines
+
+
+def capture_lines(*paths: Path) -> list[tuple[int, str]]:
+    """The RMonitor lines of captures with their receive times, as a relay would send them."""
+    out: list[tuple[int, str]] = []
+    received = 0
+    for path in paths:
+        for line in decode_lines(path.read_bytes()):
+            if line.startswith("##"):
+                continue  # the capture's block headers: receive times are approximate here
+            received += 1
+            out.append((1_745_000_000_000 + received, line))
+    return out
+
+
+async def post_lines(
+    client: httpx.AsyncClient,
+    token: str,
+    event_id: int,
+    lines: list[tuple[int, str]],
+    batch: int = 200,
+    source: str = "rmonitor",
+    first_seq: int = 1,
+) -> dict:
+    reply: dict = {}
+    for start in range(0, len(lines), batch):
+        chunk = lines[start : start + batch]
+        body = {
+            "source": source,
+            "records": [
+                {"seq": first_seq + start + i, "received_at": at, "type": "rmonitor", "data": line}
+                for i, (at, line) in enumerate(chunk)
+            ],
+        }
+        response = await client.post(
+            f"/relay/events/{event_id}/records",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.text
+        reply = response.json()
+    return reply
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """The (already started) app on a real loopback port, for WebSocket clients."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -1,0 +1,123 @@
+"""Reading an event's live state: the snapshot, a session's results, diagnostics, charts.
+
+Results of a session the processor is scoring come from it; otherwise from the results kept
+when the session finished (or when the processor last stopped).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trackside.feeds.clock import format_duration
+from trackside.services.errors import NotFound
+from trackside.services.processors import ProcessorManager
+from trackside.store.events import Event, RaceSession
+from trackside.store.racelog import EventLive, RelaySource, SessionResult
+from trackside.timing.results import session_result
+from trackside.timing.session import Session
+
+
+async def session_results(
+    db: AsyncSession, manager: ProcessorManager, event: Event, session_id: int
+) -> dict[str, Any]:
+    row = await db.get(RaceSession, session_id)
+    if row is None or row.event_id != event.id:
+        raise NotFound(f"no session {session_id} in event {event.id}")
+    processor = manager.running(event.id)
+    if processor is not None:
+        index = processor.index_of(session_id)
+        if index is not None and index < len(processor.engine.sessions):
+            result = session_result(processor.engine.sessions[index])
+            return {"sessionId": session_id, "finished": result["ended"], **result}
+    kept = await db.scalar(select(SessionResult).where(SessionResult.session_id == session_id))
+    if kept is None:
+        raise NotFound(f"session {session_id} has no timing results")
+    return {"sessionId": session_id, "finished": kept.finished, **orjson.loads(kept.data)}
+
+
+CSV_COLUMNS = (
+    ("Pos", "position"),
+    ("No", "number"),
+    ("Class", "class"),
+    ("PIC", "class_position"),
+    ("Name", "name"),
+    ("Laps", "laps"),
+    ("Total", "total_time_ms"),
+    ("Best", "best_lap_ms"),
+    ("Best on lap", "best_lap"),
+    ("Last", "last_lap_ms"),
+    ("Gap", "gap"),
+    ("Diff", "difference"),
+    ("Start", "starting_position"),
+    ("Gained", "positions_gained"),
+    ("Stale", "stale"),
+)
+
+
+def _interval(ms: int | None, laps: int) -> str:
+    if laps:
+        return "1 lap" if laps == 1 else f"{laps} laps"
+    return format_duration(ms)
+
+
+def results_csv(result: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([title for title, _ in CSV_COLUMNS])
+    for car in result["cars"]:
+        row = []
+        for _, key in CSV_COLUMNS:
+            if key == "gap":
+                row.append(_interval(car["gap_ms"], car["gap_laps"]))
+            elif key == "difference":
+                row.append(_interval(car["difference_ms"], car["difference_laps"]))
+            elif key.endswith("_ms"):
+                row.append(format_duration(car[key]))
+            elif car[key] is None:
+                row.append("")
+            else:
+                row.append(str(car[key]).lower() if isinstance(car[key], bool) else car[key])
+        writer.writerow(row)
+    return out.getvalue()
+
+
+async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event) -> dict[str, Any]:
+    processor = await manager.get(event.id)
+    live = await db.get(EventLive, event.id)
+    sources = (
+        await db.scalars(
+            select(RelaySource).where(RelaySource.event_id == event.id).order_by(RelaySource.source)
+        )
+    ).all()
+    engine = processor.engine
+    diag = processor.diagnostics
+    return {
+        "eventId": event.id,
+        "live": bool(live and live.live),
+        "logLength": live.log_length if live else 0,
+        "lastRecordAt": live.last_record_at.isoformat() if live and live.last_record_at else None,
+        "sources": [
+            {"source": s.source, "ackedSeq": s.acked_seq, "lastSeenAt": s.last_seen_at.isoformat()}
+            for s in sources
+        ],
+        "records": diag.records,
+        "recordsByType": dict(diag.by_type),
+        "badRecords": diag.bad,
+        "feedErrors": engine.errors,
+        "unknownCommands": engine.unknown,
+        "samples": diag.samples,
+        "version": processor.state.version,
+    }
+
+
+def live_session(manager: ProcessorManager, event: Event, index: int) -> Session:
+    processor = manager.running(event.id)
+    if processor is None or not 0 <= index < len(processor.engine.sessions):
+        raise NotFound(f"event {event.id} has no live session {index}")
+    return processor.engine.sessions[index]

@@ -1,0 +1,327 @@
+"""Event processors: one scoring engine per live event, fed from the event's durable log.
+
+A processor replays the stored log when it starts, then applies new records as ingest places
+them, so killing the server and starting it again gives the same standings. After each batch
+it turns the engine's state into the next numbered live patch and publishes it once for every
+subscriber. Sessions the feed opens become the event's sessions (``/events/{id}/sessions``);
+their classification is kept as results whenever it changes state, and when the processor
+stops. A processor stops after the relay has been silent for ``processor_idle_timeout_s``,
+and the event is then marked not live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from trackside.feeds.records import FeedError
+from trackside.feeds.rmonitor import parse_lines
+from trackside.live.broker import Broker
+from trackside.live.patch import LiveState, Message
+from trackside.live.snapshot import SnapshotBuilder
+from trackside.store.events import RaceSession
+from trackside.store.racelog import EventLive, LogRecord, SessionResult
+from trackside.timing.engine import RaceEngine
+from trackside.timing.results import session_result
+
+log = logging.getLogger(__name__)
+
+CHUNK = 5_000  # log rows read per query when catching up
+MAX_SAMPLES = 50  # bad records kept for the diagnostics page
+
+
+def topic(event_id: int) -> str:
+    return f"event:{event_id}"
+
+
+def frame(message: Message) -> bytes:
+    """A message as it travels through the broker: its version, a newline, the wire bytes."""
+    return b"%d\n%s" % (message.version, message.data)
+
+
+def unframe(data: bytes) -> tuple[int, bytes]:
+    head, _, body = data.partition(b"\n")
+    return int(head), body
+
+
+@dataclass(slots=True)
+class Diagnostics:
+    """What the processor could not score, counted and sampled; never a reason to stop."""
+
+    records: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    bad: int = 0
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def bad_record(self, row: LogRecord, reason: str) -> None:
+        self.bad += 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append(
+                {
+                    "source": row.source,
+                    "seq": row.seq,
+                    "type": row.type,
+                    "data": row.data[:500],
+                    "reason": reason,
+                }
+            )
+
+
+class EventProcessor:
+    """The engine, the live state and the bookkeeping of one event."""
+
+    def __init__(
+        self, event_id: int, sessions: async_sessionmaker[AsyncSession], broker: Broker
+    ) -> None:
+        self.event_id = event_id
+        self._sessions = sessions
+        self._broker = broker
+        self.engine = RaceEngine()
+        self._builder = SnapshotBuilder(self.engine)
+        self.state = LiveState(self._builder.build())
+        self.applied = 0  # position of the last log record applied
+        self.diagnostics = Diagnostics()
+        self.last_activity = time.monotonic()
+        self._lock = asyncio.Lock()
+        self._session_ids: dict[int, int] = {}  # engine session index -> sessions.id
+        self._opened_at: dict[int, int] = {}  # engine session index -> received_at_ms
+        self._last_received_ms: int | None = None
+        self._saved: dict[int, tuple[bool, str]] = {}  # index -> (finished, name) last saved
+
+    @property
+    def topic(self) -> str:
+        return topic(self.event_id)
+
+    async def catch_up(self) -> Message | None:
+        """Apply every placed record not yet applied; publish the resulting patch."""
+        async with self._lock:
+            async with self._sessions() as db:
+                while True:
+                    rows = (
+                        await db.scalars(
+                            select(LogRecord)
+                            .where(
+                                LogRecord.event_id == self.event_id,
+                                LogRecord.position > self.applied,
+                            )
+                            .order_by(LogRecord.position)
+                            .limit(CHUNK)
+                        )
+                    ).all()
+                    for row in rows:
+                        self._apply(row)
+                    if len(rows) < CHUNK:
+                        break
+                await self._keep_sessions(db)
+            message = self.state.update(self._builder.build())
+            if message is not None:
+                await self._broker.publish(self.topic, frame(message))
+            return message
+
+    def _apply(self, row: LogRecord) -> None:
+        self.applied = row.position or self.applied
+        self.diagnostics.records += 1
+        self.diagnostics.by_type[row.type] += 1
+        self._last_received_ms = row.received_at_ms
+        if row.type != "rmonitor":
+            # P3 passings and the control log join the engine with the track-side sources.
+            self.diagnostics.bad_record(row, f"record type {row.type!r} is not scored yet")
+            return
+        engine = self.engine
+        before = len(engine.sessions)
+        for record in parse_lines([row.data]):
+            engine.apply(record)
+            if type(record) is FeedError:
+                self.diagnostics.bad_record(row, record.reason)
+        for index in range(before, len(engine.sessions)):
+            self._opened_at[index] = row.received_at_ms
+
+    async def _keep_sessions(self, db: AsyncSession) -> None:
+        """Give each feed session a row in the event's sessions; keep results as they settle."""
+        changed = False
+        for index, session in enumerate(self.engine.sessions):
+            finished = session.ended
+            state = (finished, session.name)
+            if self._saved.get(index) == state:
+                continue
+            opened = _when(self._opened_at.get(index) or self._last_received_ms)
+            session_id = self._session_ids.get(index)
+            row = await db.get(RaceSession, session_id) if session_id else None
+            if row is None:
+                row = RaceSession(
+                    event_id=self.event_id,
+                    name=session.name or f"Run {session.run}",
+                    type=session.type,
+                    start_time=opened,
+                )
+                db.add(row)
+                await db.flush()
+                self._session_ids[index] = row.id
+            row.name = session.name or row.name
+            row.type = session.type
+            if finished and row.end_time is None:
+                row.end_time = max(opened, _when(self._last_received_ms))
+            await self._save_result(db, index, row.id, finished)
+            self._saved[index] = state
+            changed = True
+        if changed:
+            await db.commit()
+
+    async def _save_result(self, db: AsyncSession, index: int, session_id: int, done: bool) -> None:
+        data = orjson.dumps(session_result(self.engine.sessions[index])).decode()
+        result = await db.scalar(
+            select(SessionResult).where(
+                SessionResult.event_id == self.event_id, SessionResult.log_index == index
+            )
+        )
+        if result is None:
+            result = SessionResult(
+                event_id=self.event_id, session_id=session_id, log_index=index, data=data
+            )
+            db.add(result)
+        result.data = data
+        result.finished = done
+        result.updated_at = datetime.now(UTC)
+
+    async def save_all(self) -> None:
+        """Keep the current classification of every session (the processor is stopping)."""
+        async with self._lock, self._sessions() as db:
+            if await db.get(EventLive, self.event_id) is None:
+                return  # the event (and its log) is gone
+            await self._keep_sessions(db)
+            for index in range(len(self.engine.sessions)):
+                session_id = self._session_ids.get(index)
+                if session_id is not None:
+                    await self._save_result(
+                        db, index, session_id, self.engine.sessions[index].ended
+                    )
+            await db.commit()
+
+    def session_id_of(self, index: int) -> int | None:
+        return self._session_ids.get(index)
+
+    def index_of(self, session_id: int) -> int | None:
+        for index, known in self._session_ids.items():
+            if known == session_id:
+                return index
+        return None
+
+    async def load_session_ids(self) -> None:
+        """Sessions kept by an earlier run of this processor keep their ids after a restart."""
+        async with self._sessions() as db:
+            rows = (
+                await db.execute(
+                    select(
+                        SessionResult.log_index, SessionResult.session_id, SessionResult.finished
+                    ).where(SessionResult.event_id == self.event_id)
+                )
+            ).all()
+        for index, session_id, _finished in rows:
+            self._session_ids[index] = session_id
+
+
+def _when(ms: int | None) -> datetime:
+    if ms is None:
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class ProcessorManager:
+    """Starts a processor on an event's first record (or first reader), stops idle ones."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        broker: Broker,
+        idle_timeout_s: float,
+        sweep_interval_s: float | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.broker = broker
+        self.idle_timeout_s = idle_timeout_s
+        self._sweep_interval_s = sweep_interval_s or max(0.05, min(30.0, idle_timeout_s / 4))
+        self._processors: dict[int, EventProcessor] = {}
+        self._starting: dict[int, asyncio.Lock] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def running(self, event_id: int) -> EventProcessor | None:
+        return self._processors.get(event_id)
+
+    async def get(self, event_id: int) -> EventProcessor:
+        """The event's processor, started (and caught up with the stored log) if needed."""
+        processor = self._processors.get(event_id)
+        if processor is not None:
+            return processor
+        lock = self._starting.setdefault(event_id, asyncio.Lock())
+        async with lock:
+            processor = self._processors.get(event_id)
+            if processor is None:
+                processor = EventProcessor(event_id, self._sessions, self.broker)
+                await processor.load_session_ids()
+                await processor.catch_up()
+                self._processors[event_id] = processor
+                self._ensure_sweeper()
+        return processor
+
+    async def record_arrived(self, event_id: int) -> EventProcessor:
+        """Ingest placed new records: apply them and mark the event live."""
+        processor = await self.get(event_id)
+        processor.last_activity = time.monotonic()
+        await processor.catch_up()
+        await self._set_live(event_id, True)
+        return processor
+
+    def discard(self, event_id: int) -> None:
+        """Forget an event's processor without keeping anything (the event is being deleted)."""
+        self._processors.pop(event_id, None)
+
+    async def stop(self, event_id: int) -> None:
+        processor = self._processors.pop(event_id, None)
+        if processor is None:
+            return
+        try:
+            await processor.save_all()
+        finally:
+            await self._set_live(event_id, False)
+
+    async def _set_live(self, event_id: int, live: bool) -> None:
+        async with self._sessions() as db:
+            row = await db.get(EventLive, event_id)
+            if row is None or row.live == live:
+                return
+            row.live = live
+            await db.commit()
+
+    def _ensure_sweeper(self) -> None:
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.create_task(self._sweep(), name="processor-sweeper")
+
+    async def _sweep(self) -> None:
+        while self._processors:
+            await asyncio.sleep(self._sweep_interval_s)
+            now = time.monotonic()
+            for event_id, processor in list(self._processors.items()):
+                if now - processor.last_activity > self.idle_timeout_s:
+                    log.info("event %s: relay silent, processor stopped", event_id)
+                    try:
+                        await self.stop(event_id)
+                    except Exception:  # a failed save must not kill the sweeper
+                        log.exception("event %s: stopping its processor failed", event_id)
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for event_id in list(self._processors):
+            await self.stop(event_id)
