@@ -1,4 +1,4 @@
-"""The ``trackside`` command: replay (and, as they land, serve, demo, relay, users, db)."""
+"""The ``trackside`` command: replay, relay (and, as they land, serve, demo, users, db)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trackside.feeds.clock import format_duration
+from trackside.relay.command import relay as relay_command
 from trackside.services import replay as replay_service
 from trackside.timing.results import engine_result
 
@@ -126,6 +127,9 @@ def _print_session(session: dict) -> None:
             "" if gained is None else f"{gained:+d}",
         )
     console.print(table)
+
+
+app.command("relay")(relay_command)
 
 
 def main() -> None:
