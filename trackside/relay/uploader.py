@@ -142,9 +142,8 @@ class Uploader:
             )  # fmt: skip
         await self._queue.mark_acked(self.source, acked)
         self._acked(acked)
-        self._backoff.reset()
         self.status.error = None
-        return acked
+        return acked  # backoff is reset only once a batch is taken: the GET may work alone
 
     async def _drain(self, after: int) -> None:
         """Send everything after ``after``, then whatever is queued next, forever."""
@@ -153,6 +152,7 @@ class Uploader:
             batch = await self._queue.batch(self.source, after, limit)
             if not batch:
                 self.status.state = "caught up"
+                self._backoff.reset()
                 await self._queue.wait(self.source, self._idle_wait)
                 continue
             self.status.state = "sending"
