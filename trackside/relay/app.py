@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from typing import Protocol
 
@@ -24,10 +25,12 @@ from trackside.relay.follower import FileSource
 from trackside.relay.framing import LineSplitter, P3Framer
 from trackside.relay.queue import AsyncRelayQueue, RelayQueue
 from trackside.relay.sources import P3, Sink, SourceStatus, TcpSource
-from trackside.relay.status import Channel, table
+from trackside.relay.status import Channel, line, table
 from trackside.relay.uploader import Uploader
 
 HTTP_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+log = logging.getLogger("trackside.relay")
 
 
 class Source(Protocol):
@@ -43,14 +46,19 @@ def _sink(queue: AsyncRelayQueue, channel: Channel) -> Sink:
     return sink
 
 
-def build_source(spec: SourceSpec, sink: Sink, cursor: str | None, idle_timeout: float) -> Source:
+def _backoff(config: RelayConfig) -> Backoff:
+    return Backoff(base=min(1.0, config.retry_max), cap=config.retry_max)
+
+
+def build_source(spec: SourceSpec, sink: Sink, cursor: str | None, config: RelayConfig) -> Source:
     if spec.path is not None:
         return FileSource(spec.name, spec.path, sink, cursor)
     assert spec.host is not None and spec.port is not None
     framer = P3Framer() if spec.kind == P3 else LineSplitter()
     return TcpSource(
-        spec.name, spec.kind, spec.host, spec.port, framer, sink, idle_timeout=idle_timeout
-    )
+        spec.name, spec.kind, spec.host, spec.port, framer, sink,
+        idle_timeout=config.idle_timeout, backoff=_backoff(config),
+    )  # fmt: skip
 
 
 class Relay:
@@ -74,15 +82,13 @@ class Relay:
                     state = await queue.register(spec.name, spec.kind)
                     uploader = Uploader(
                         http, tokens, queue, config.server, config.event_id, spec.name,
-                        spec.kind, backoff=Backoff(cap=config.retry_max),
+                        spec.kind, backoff=_backoff(config),
                         slow_retry=2 * config.retry_max,
                     )  # fmt: skip
                     channel = Channel(
                         spec.name, spec.where, SourceStatus(), uploader.status, state.last_seq
                     )
-                    source = build_source(
-                        spec, _sink(queue, channel), state.cursor, config.idle_timeout
-                    )
+                    source = build_source(spec, _sink(queue, channel), state.cursor, config)
                     channel.source = source.status
                     self.channels.append(channel)
                     tasks.append(asyncio.create_task(source.run(), name=f"source {spec.name}"))
@@ -105,14 +111,15 @@ class Relay:
                     raise error
 
     async def _show(self) -> None:
-        """A live status line on a terminal; a status line every ``status_every`` elsewhere."""
-        render = lambda: table(self.config.server, self.config.event_id, self.channels)  # noqa: E731
+        """A live status line on a terminal; elsewhere, logged every ``status_every`` seconds."""
         if self.console.is_terminal:
+            render = lambda: table(self.config.server, self.config.event_id, self.channels)  # noqa: E731
             with Live(get_renderable=render, console=self.console, refresh_per_second=2):
                 await asyncio.Event().wait()  # until cancelled
         while True:
             await asyncio.sleep(self._status_every)
-            self.console.print(render())
+            for channel in self.channels:
+                log.info("status: %s", line(channel).plain)
 
 
 async def _main(config: RelayConfig, console: Console) -> None:

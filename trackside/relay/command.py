@@ -24,8 +24,15 @@ DEFAULT_QUEUE = Path("trackside-relay/queue.sqlite")
 
 
 def _setup_logging(console: Console) -> None:
-    handler = RichHandler(console=console, show_path=False, rich_tracebacks=False)
-    logging.basicConfig(level=logging.INFO, handlers=[handler], format="%(message)s", force=True)
+    """Rich on a terminal; plain one-line records elsewhere (a service's journal, a file)."""
+    handler: logging.Handler
+    if console.is_terminal:
+        handler = RichHandler(console=console, show_path=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(console.file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
 
@@ -93,5 +100,5 @@ def relay(
     try:
         run_relay(config, console)
     except QueueError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None

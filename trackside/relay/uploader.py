@@ -94,9 +94,16 @@ class Uploader:
                 await self._sleep(self._slow_retry)
 
     def _report(self, state: str, error: str, level: int) -> None:
+        """Log a failure once, not at every retry of a long outage."""
+        if error != self.status.error:
+            log.log(level, "%s: %s", self.source, error)
         self.status.state = state
         self.status.error = error
-        log.log(level, "%s: %s", self.source, error)
+
+    def _recovered(self) -> None:
+        if self.status.error is not None:
+            log.info("%s: the server takes records again", self.source)
+            self.status.error = None
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """A request with the token; on 401 once more with a new token."""
@@ -142,7 +149,6 @@ class Uploader:
             )  # fmt: skip
         await self._queue.mark_acked(self.source, acked)
         self._acked(acked)
-        self.status.error = None
         return acked  # backoff is reset only once a batch is taken: the GET may work alone
 
     async def _drain(self, after: int) -> None:
@@ -153,6 +159,7 @@ class Uploader:
             if not batch:
                 self.status.state = "caught up"
                 self._backoff.reset()
+                self._recovered()
                 await self._queue.wait(self.source, self._idle_wait)
                 continue
             self.status.state = "sending"
@@ -176,7 +183,7 @@ class Uploader:
             await self._queue.mark_acked(self.source, acked)
             self._acked(acked)
             self._backoff.reset()
-            self.status.error = None
+            self._recovered()
             after = acked
             limit = min(self._max_batch, limit * 2)
 
