@@ -203,6 +203,10 @@ class ContractServer:
         self._thread: threading.Thread | None = None
 
     @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

@@ -12,28 +12,15 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO
+from tests.relay.conftest import SECRET
 from tests.relay.contract_server import ContractServer
 from tests.relay.helpers import P3_CAPTURE, Player, capture_lines, p3_frames, texts, wait_until
 from tests.relay.helpers import wire as wire_lines
 
-SECRET = "s3cret-value"
 LINES = capture_lines("barber-2025-03-01-finish.log")
-
-
-@pytest.fixture
-def server() -> Iterator[ContractServer]:
-    double = ContractServer()
-    double.add_client("stand-1", SECRET, ["7"])
-    double.start()
-    yield double
-    if double._httpd is not None:
-        double.stop()
 
 
 def count(queue: Path, source: str) -> int:

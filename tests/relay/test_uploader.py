@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.relay.conftest import SECRET
 from tests.relay.contract_server import ContractServer
 from tests.relay.helpers import capture_lines, open_queue, texts, wait_until
 from trackside.relay.auth import TokenClient
@@ -26,18 +27,7 @@ from trackside.relay.uploader import Uploader
 
 LINES = texts(capture_lines("road-america-2025-04-26-race-start.log"))[:2500]
 SOURCE = "rmonitor"
-SECRET = "s3cret-value"
 RECEIVED = 1_745_680_000_000
-
-
-@pytest.fixture
-def server() -> Iterator[ContractServer]:
-    double = ContractServer()
-    double.add_client("stand-1", SECRET, ["7"])
-    double.start()
-    yield double
-    if double._httpd is not None:
-        double.stop()
 
 
 @dataclass

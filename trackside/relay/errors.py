@@ -65,6 +65,8 @@ def describe(exc: BaseException) -> str:
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection lost"
     return type(exc).__name__
 
 

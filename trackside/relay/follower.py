@@ -32,11 +32,13 @@ from pathlib import Path
 
 from trackside.feeds.capture import read_header
 from trackside.relay.framing import LineSplitter
-from trackside.relay.sources import RMONITOR, Sink, SourceStatus, now_ms
+from trackside.relay.sources import RMONITOR, Sink, SourceStatus, describe_error, now_ms
 
 log = logging.getLogger("trackside.relay")
 
-READ_SIZE = 1 << 20
+# Reads are synchronous: a bounded read of a local file takes far less than a loop tick, and a
+# read in a worker thread could outlive the file being closed under it on shutdown.
+READ_SIZE = 256 * 1024
 HEAD_BYTES = 256
 
 
@@ -87,7 +89,7 @@ class FileSource:
         self.where = str(path)
         self.status = SourceStatus()
         self._sink = sink
-        self._resume = FileCursor.loads(cursor)
+        self._cursor = FileCursor.loads(cursor)  # the last cursor the queue holds
         self._poll = poll
 
     async def run(self) -> None:
@@ -95,10 +97,15 @@ class FileSource:
             fh = await self._open()
             try:
                 await self._follow(fh)
+                self._cursor = None  # rotated: the file that replaced it is read from its start
+            except OSError as exc:  # e.g. a network share went away: reopen, resume at cursor
+                self.status.last_error = f"read: {describe_error(exc)}"
+                log.warning("%s: reading %s failed: %s", self.name, self.path,
+                            describe_error(exc))  # fmt: skip
+                await asyncio.sleep(self._poll)
             finally:
                 self.status.connected = False
                 fh.close()
-            self._resume = None  # the file that replaced it is read from its beginning
 
     async def _open(self) -> io.FileIO:
         while True:
@@ -116,7 +123,7 @@ class FileSource:
 
     def _start_offset(self, fd: int) -> int:
         """Where to begin in a newly opened file: the saved offset if it is the same file."""
-        cursor, self._resume = self._resume, None
+        cursor = self._cursor
         if cursor is None:
             return 0
         stat = os.fstat(fd)
@@ -138,7 +145,7 @@ class FileSource:
         fh.seek(pos)
         splitter = LineSplitter(at_start=pos == 0)
         while True:
-            data = await asyncio.to_thread(fh.read, READ_SIZE)
+            data = fh.read(READ_SIZE)
             if data:
                 pos += len(data)
                 await self._emit(splitter.feed(data), fd, identity, pos - splitter.pending)
@@ -151,9 +158,10 @@ class FileSource:
                 pos = 0
                 fh.seek(0)
                 splitter = LineSplitter()
+                self._cursor = None
                 continue
             if self._rotated(identity):
-                while data := await asyncio.to_thread(fh.read, READ_SIZE):  # the old file's rest
+                while data := fh.read(READ_SIZE):  # the rest of the old file
                     pos += len(data)
                     await self._emit(splitter.feed(data), fd, identity, pos - splitter.pending)
                 await self._emit(splitter.end(), fd, identity, pos)
@@ -173,4 +181,5 @@ class FileSource:
             return
         cursor = FileCursor(identity[0], identity[1], end, _head(fd, end))
         await self._sink(now_ms(), lines, cursor.dumps())
+        self._cursor = cursor
         self.status.records += len(lines)

@@ -29,7 +29,7 @@ def _ago(epoch_ms: int | None, now: int) -> str:
     if epoch_ms is None:
         return ""
     seconds = max(0, (now - epoch_ms) // 1000)
-    return f" {seconds} s ago" if seconds < 120 else f" {seconds // 60} min ago"
+    return f" ({seconds} s ago)" if seconds < 120 else f" ({seconds // 60} min ago)"
 
 
 def line(channel: Channel, now: int | None = None) -> Text:

@@ -115,7 +115,7 @@ class Uploader:
             try:
                 response = await self._http.request(method, url, headers=headers, **kwargs)
             except httpx.HTTPError as exc:
-                raise Outage(f"{describe(exc)} ({method} {url})") from None
+                raise Outage(f"server: {describe(exc)}") from None
             if response.status_code != 401:
                 return response
             self._tokens.invalidate(token)
@@ -128,7 +128,8 @@ class Uploader:
 
     async def _resume(self) -> int:
         """Ask the server what it holds; renumber the queue if it is behind the server."""
-        self.status.state = "resuming"
+        if self.status.state not in ("outage", "refused"):  # those show until it works
+            self.status.state = "resuming"
         response = await self._call("GET", self.ack_url, params={"source": self.source})
         check(response, "acknowledgement")
         acked = _int_field(response, "acked_seq")
