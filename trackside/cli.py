@@ -16,7 +16,12 @@ from trackside.relay.command import relay as relay_command
 from trackside.services import replay as replay_service
 from trackside.timing.results import engine_result
 
-app = typer.Typer(help="Race timing, scoring and live race data.", no_args_is_help=True)
+# No local variables in tracebacks: the relay's client secret is one.
+app = typer.Typer(
+    help="Race timing, scoring and live race data.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 console = Console()
 
 

@@ -94,6 +94,7 @@ def test_bad_options_stop_the_command_with_the_reason(args: list[str], message: 
 
 
 def test_the_secret_is_required_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert app.pretty_exceptions_show_locals is False  # a crash report would show it
     monkeypatch.delenv("TRACKSIDE_RELAY_CLIENT_SECRET", raising=False)
     result = CliRunner().invoke(app, [*BASE, "--rmonitor", "tcp://h"])
     assert result.exit_code == 2 and "--client-secret" in result.output

@@ -65,6 +65,15 @@ def test_a_second_relay_on_the_same_queue_is_refused(tmp_path: Path) -> None:
     RelayQueue(path).close()  # free again once the first is closed
 
 
+def test_a_queue_that_cannot_be_opened_says_so(tmp_path: Path) -> None:
+    (tmp_path / "queue.sqlite").mkdir()
+    with pytest.raises(QueueError, match="cannot open the queue"):
+        RelayQueue(tmp_path / "queue.sqlite")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(QueueError, match="cannot open the queue"):
+        RelayQueue(tmp_path / "file" / "queue.sqlite")
+
+
 def test_a_source_keeps_its_kind(tmp_path: Path) -> None:
     q = RelayQueue(tmp_path / "queue.sqlite")
     q.register("feed", "rmonitor")
