@@ -1,4 +1,4 @@
-"""The ``trackside`` command: replay, serve, db, users, clients (and, as they land, demo, relay)."""
+"""The ``trackside`` command: replay, serve, relay, demo, db, users, clients."""
 
 from __future__ import annotations
 
@@ -13,10 +13,16 @@ from rich.table import Table
 
 from trackside.commands import clients, db, serve, users
 from trackside.feeds.clock import format_duration
+from trackside.relay.command import relay as relay_command
 from trackside.services import replay as replay_service
 from trackside.timing.results import engine_result
 
-app = typer.Typer(help="Race timing, scoring and live race data.", no_args_is_help=True)
+# No local variables in tracebacks: the relay's client secret is one.
+app = typer.Typer(
+    help="Race timing, scoring and live race data.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 console = Console()
 app.command()(serve.serve)
 app.add_typer(db.app, name="db")
@@ -131,6 +137,9 @@ def _print_session(session: dict) -> None:
             "" if gained is None else f"{gained:+d}",
         )
     console.print(table)
+
+
+app.command("relay")(relay_command)
 
 
 def main() -> None:
