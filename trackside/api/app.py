@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from trackside.api import errors
 from trackside.api.limits import BodyLimit
@@ -17,12 +18,14 @@ from trackside.api.routes import (
     live,
     oauth,
     organizations,
+    pages,
     relay,
     stream,
     users,
 )
 from trackside.config import Settings
 from trackside.services.platform import Platform
+from trackside.web.pages import STATIC_DIR
 
 DESCRIPTION = """Race timing, scoring and live race data.
 
@@ -57,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         relay,
         live,
         stream,
+        pages,
     ):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(pages.PageNegotiation)
     return app

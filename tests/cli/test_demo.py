@@ -1,0 +1,72 @@
+"""`trackside demo` as the README runs it: a server, a demo event and a simulated live race."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+from sqlalchemy import select
+
+from tests.conftest import REPO, capture
+from tests.databases import test_settings
+from trackside.services.platform import Platform
+from trackside.store.events import RaceSession
+from trackside.store.racelog import SessionResult
+
+
+def _demo(tmp_path: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKSIDE_")}
+    env["TRACKSIDE_DATA_DIR"] = str(tmp_path / "data")
+    exe = Path(sys.executable).parent / "trackside"
+    done = subprocess.run(
+        [str(exe), "demo", "--port", "0", "--exit-when-done", *args],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+async def _kept(data_dir: Path) -> list[tuple[str, bool, dict]]:
+    platform = await Platform.start(test_settings(data_dir, None), with_keys=False)
+    try:
+        async with platform.sessions() as db:
+            rows = (
+                await db.execute(
+                    select(RaceSession.name, SessionResult.finished, SessionResult.data).join(
+                        SessionResult, SessionResult.session_id == RaceSession.id
+                    )
+                )
+            ).all()
+        return [(name, finished, orjson.loads(data)) for name, finished, data in rows]
+    finally:
+        await platform.close()
+
+
+def test_demo_drives_a_simulated_race_to_the_finish(tmp_path: Path) -> None:
+    out = _demo(tmp_path, "--speed", "400", "--minutes", "6")
+    assert re.search(r"Live timing: http://127\.0\.0\.1:\d+/events/1", out)
+    ((name, finished, result),) = asyncio.run(_kept(tmp_path / "data"))
+    assert name == "Trackside Sprint Race" and finished
+    assert result["type"] == "race" and result["flag"] == "finish"
+    assert len(result["cars"]) == 24
+    assert {p["flag"] for p in result["flag_periods"]} >= {"green", "yellow", "finish"}
+    assert result["cars"][0]["laps"] >= 2
+
+
+def test_demo_replays_a_capture(tmp_path: Path) -> None:
+    files = [
+        capture("road-america-2025-04-26-entries.log"),
+        capture("road-america-2025-04-26-grid.log"),
+        capture("road-america-2025-04-26-race-start.log"),
+    ]
+    replay_args = [arg for path in files for arg in ("--replay", str(path))]
+    out = _demo(tmp_path, "--speed", "1000", *replay_args)
+    assert "Feed finished" in out
+    ((name, _finished, result),) = asyncio.run(_kept(tmp_path / "data"))
+    assert name == "Saturday 8 Hour"
+    assert [car["number"] for car in result["cars"][:2]] == ["2", "70"]

@@ -1,0 +1,89 @@
+"""``trackside demo``: a live race on the embedded default, to watch in a browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0: any free port).", min=0, max=65535)] = 8000,
+    speed: Annotated[
+        float, typer.Option(help="Times real time: 1 = as it happens.", min=0.01, max=1000)
+    ] = 4.0,
+    minutes: Annotated[
+        float, typer.Option(help="Length of the simulated race.", min=1, max=24 * 60)
+    ] = 20.0,
+    seed: Annotated[int, typer.Option(help="Simulator seed: the same seed, the same race.")] = 7,
+    replay: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--replay", exists=True, dir_okay=False, help="Drive it from these captures instead."
+        ),
+    ] = None,
+    exit_when_done: Annotated[
+        bool, typer.Option(help="Stop the server when the feed ends (default: keep serving).")
+    ] = False,
+) -> None:
+    """Start the server, make a demo event, and drive a live race into it through the relay
+    API. Open the printed URL to watch. Ctrl-C stops it."""
+    import asyncio
+
+    from rich.console import Console
+
+    console = Console()
+
+    async def main() -> None:
+        import time
+
+        import httpx
+        import uvicorn
+
+        from trackside.api.app import create_app
+        from trackside.config import Settings
+        from trackside.services import demo as demo_service
+
+        settings = Settings()
+        if replay:
+            feed = demo_service.capture_feed(replay)
+            title = f"Replay of {replay[-1].stem}"
+        else:
+            feed = demo_service.simulated_feed(seed, minutes)
+            title = "trackside demo race"
+        app = create_app(settings)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets")
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()  # the server could not start (e.g. the port is taken)
+                raise typer.Exit(1)
+            await asyncio.sleep(0.05)
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        base = f"http://{host}:{bound}"
+        event = await demo_service.create_demo_event(
+            app.state.platform, f"{title} {time.strftime('%Y-%m-%d %H:%M')}"
+        )
+        console.print(f"[bold green]Live timing:[/] {base}/events/{event.event_id}")
+        console.print(f"Events: {base}/   API docs: {base}/docs   (Ctrl-C to stop)")
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            relay = demo_service.RelayClient(http, event, settings.realm)
+
+            def progress(done: int, total: int) -> None:
+                if done == total or done % 200 == 0:
+                    console.print(f"fed {done}/{total} batches ({relay.seq} records)")
+
+            await demo_service.drive(relay, feed, speed, time.monotonic, on_batch=progress)
+        console.print(f"[bold]Feed finished.[/] Results stay at {base}/events/{event.event_id}")
+        if exit_when_done:
+            server.should_exit = True
+        await serving
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        console.print("stopped")
