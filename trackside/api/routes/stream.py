@@ -19,6 +19,7 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Path, WebSocket, WebSocketDisconnect
+from starlette.requests import HTTPConnection
 
 from trackside.live.broker import BrokerClosed, SubscriberLagged
 from trackside.services import events, principals, roles
@@ -35,11 +36,13 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-def _token(websocket: WebSocket) -> str | None:
-    token = websocket.query_params.get("access_token")
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """A socket's (or a SignalR negotiate's) token: ``?access_token=`` (browsers cannot set a
+    socket's headers), else the Authorization header."""
+    token = connection.query_params.get("access_token")
     if token:
         return token
-    header = websocket.headers.get("authorization", "")
+    header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
@@ -51,7 +54,7 @@ async def authorize(platform: Platform, websocket: WebSocket, event_id: int) -> 
         if event is None:
             return CLOSE_NOT_FOUND
         principal = None
-        token = _token(websocket)
+        token = bearer_token(websocket)
         if token is not None:
             try:
                 principal = await principals.load_principal(db, await platform.tokens.verify(token))
