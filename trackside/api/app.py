@@ -18,6 +18,7 @@ from trackside.api.routes import (
     oauth,
     organizations,
     relay,
+    signalr,
     stream,
     users,
 )
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         relay,
         live,
         stream,
+        signalr,
     ):
         app.include_router(module.router)
     return app
