@@ -63,6 +63,7 @@ def get_hub(app: Starlette) -> Hub:
 
 @router.post(
     "/event-status/negotiate",
+    summary="SignalR negotiate of the status hub",
     response_class=Response,
     responses={
         200: {"description": "The connection to open the socket with.", "content": {JSON: {}}},
