@@ -157,6 +157,7 @@ PUBLIC = DOCS | {
     ("POST", "/oauth/token"),
     ("GET", "/realms/{realm}/.well-known/openid-configuration"),
     ("GET", "/realms/{realm}/protocol/openid-connect/certs"),
+    ("POST", "/event-status/negotiate"),  # the SignalR hub: private events refuse subscribing
 }
 
 

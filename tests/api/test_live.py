@@ -213,6 +213,8 @@ async def test_websocket_snapshot_then_patches_add_up(app: FastAPI, world: World
         patches = 0
         while snapshot["version"] < final["version"]:
             message = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+            if message["type"] == "ping":
+                continue
             assert message["type"] == "patch"
             snapshot = apply_patch(snapshot, message)
             patches += 1

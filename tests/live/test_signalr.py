@@ -91,6 +91,7 @@ def test_handshake() -> None:
     assert request == HandshakeRequest("json", 1)
     assert signalr.handshake_response(request) == ("{}" + RS, True)
     assert signalr.handshake_response(HandshakeRequest("json", 2))[1] is True
+    assert signalr.handshake_response(HandshakeRequest("json", 0))[1] is True  # signalrcore
     answer, ok = signalr.handshake_response(HandshakeRequest("messagepack", 1))
     assert not ok and _body(answer) == {
         "error": "Requested protocol 'messagepack' is not available."

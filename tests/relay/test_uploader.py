@@ -89,7 +89,8 @@ async def test_uploads_in_order_in_batches_of_at_most_1000(
         await wait_until(lambda: run.uploader.status.state == "caught up")
         await run.queue.append(SOURCE, RECEIVED + 5, ["$F,1", "$F,2"])  # arrives later
         await wait_until(lambda: len(stored(server)) == len(LINES) + 2)
-        assert run.uploader.status.acked == len(LINES) + 2
+        # Stored on the server is not yet heard by the uploader: wait for its ack too.
+        await wait_until(lambda: run.uploader.status.acked == len(LINES) + 2)
         assert (await run.queue.state(SOURCE)).acked_seq == len(LINES) + 2
     assert stored(server) == [*LINES, "$F,1", "$F,2"]
     assert post_sizes(server) == [(200, 1000), (200, 1000), (200, 500), (200, 2)]

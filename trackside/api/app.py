@@ -20,6 +20,7 @@ from trackside.api.routes import (
     organizations,
     pages,
     relay,
+    signalr,
     stream,
     users,
 )
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         relay,
         live,
         stream,
+        signalr,
         pages,
     ):
         app.include_router(module.router)

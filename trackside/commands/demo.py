@@ -55,7 +55,15 @@ def demo(
             title = "trackside demo race"
         app = create_app(settings)
         server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets")
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                # As `trackside serve`: the hub and /ws keep their connections alive themselves.
+                ws_ping_interval=None,
+                ws_ping_timeout=None,
+            )
         )
         serving = asyncio.create_task(server.serve())
         while not server.started:

@@ -31,4 +31,8 @@ def serve(
         host=host or settings.host,
         port=settings.port if port is None else port,
         log_level=settings.log_level.lower(),
+        # No WebSocket-level pings: signalrcore never answers them and would be dropped after
+        # 40 s. The SignalR hub keeps its connections alive with its own Ping messages.
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
     )

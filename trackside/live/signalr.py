@@ -22,7 +22,9 @@ import orjson
 RECORD_SEPARATOR = "\x1e"
 HANDSHAKE_OK = "{}" + RECORD_SEPARATOR
 SUPPORTED_PROTOCOL = "json"
-SUPPORTED_VERSIONS = frozenset({1, 2})
+# ASP.NET Core accepts any JSON protocol version up to its own (2). signalrcore 1.0.2 sends its
+# negotiate version as the protocol version: 0 after a v0 negotiate.
+SUPPORTED_VERSIONS = frozenset({0, 1, 2})
 LATEST_NEGOTIATE_VERSION = 1
 # Keep-alive: ping a client idle this long; drop one silent this long; handshake deadline.
 KEEP_ALIVE_MS = 15_000

@@ -3,7 +3,8 @@
 On connect the client gets the current snapshot, then numbered patches, each ``version + 1``
 of the one before. Every message is serialized once by the event's processor and the same bytes
 go to every subscriber (binary frames holding UTF-8 JSON). A client that sees a gap, or wants
-to start over, sends ``{"type": "resync"}`` and gets a fresh snapshot. A subscriber too slow to
+to start over, sends ``{"type": "resync"}`` and gets a fresh snapshot. ``{"type": "ping"}``
+comes every 20 s and carries nothing. A subscriber too slow to
 keep up is sent a fresh snapshot rather than an ever-growing queue.
 
 Public events need no token. For private ones send ``?access_token=`` or an Authorization
@@ -19,6 +20,7 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Path, WebSocket, WebSocketDisconnect
+from starlette.requests import HTTPConnection
 
 from trackside.live.broker import BrokerClosed, SubscriberLagged
 from trackside.services import events, principals, roles
@@ -35,11 +37,13 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-def _token(websocket: WebSocket) -> str | None:
-    token = websocket.query_params.get("access_token")
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """A socket's (or a SignalR negotiate's) token: ``?access_token=`` (browsers cannot set a
+    socket's headers), else the Authorization header."""
+    token = connection.query_params.get("access_token")
     if token:
         return token
-    header = websocket.headers.get("authorization", "")
+    header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
@@ -51,7 +55,7 @@ async def authorize(platform: Platform, websocket: WebSocket, event_id: int) -> 
         if event is None:
             return CLOSE_NOT_FOUND
         principal = None
-        token = _token(websocket)
+        token = bearer_token(websocket)
         if token is not None:
             try:
                 principal = await principals.load_principal(db, await platform.tokens.verify(token))
@@ -115,6 +119,7 @@ async def live_socket(
     tasks = [
         asyncio.create_task(_listen(websocket, viewer)),
         asyncio.create_task(_forward(platform, viewer)),
+        asyncio.create_task(_keep_alive(viewer)),
     ]
     try:
         # Whichever ends first (the client left, or the server is stopping) ends both.
@@ -127,6 +132,19 @@ async def live_socket(
                 asyncio.CancelledError, WebSocketDisconnect, BrokerClosed, RuntimeError
             ):
                 await task
+
+
+PING = orjson.dumps({"type": "ping"})
+PING_INTERVAL_S = 20.0
+
+
+async def _keep_alive(viewer: _Viewer) -> None:
+    """A small message now and then: a vanished client shows as a failed send, not silence
+    (the server runs without WebSocket-level pings, which some SignalR clients don't answer)."""
+    while True:
+        await asyncio.sleep(PING_INTERVAL_S)
+        async with viewer.lock:
+            await viewer.websocket.send_bytes(PING)
 
 
 async def _forward(platform: Platform, viewer: _Viewer) -> None:
