@@ -732,7 +732,7 @@ def main() -> None:
         "method": {
             "latency": "last subscriber's CLOCK_MONOTONIC receive time minus the time just "
             "before the driver sent the update (trackside: relay POST; baseline: side channel)",
-            "pacing": f"an update every {args.interval_ms} ms at most, each only once the one "
+            "pacing": f"updates at least {args.interval_ms} ms apart, each sent only once the one "
             f"before reached all subscribers (+{args.settle_ms} ms)",
             "batch_ms": args.batch_ms,
             "subscriber_processes": args.processes,
