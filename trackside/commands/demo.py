@@ -43,6 +43,7 @@ def demo(
         import uvicorn
 
         from trackside.api.app import create_app
+        from trackside.commands.runtime import tune_gc
         from trackside.config import Settings
         from trackside.services import demo as demo_service
 
@@ -54,6 +55,7 @@ def demo(
             feed = demo_service.simulated_feed(seed, minutes)
             title = "trackside demo race"
         app = create_app(settings)
+        tune_gc()
         server = uvicorn.Server(
             uvicorn.Config(
                 app,

@@ -21,13 +21,16 @@ def serve(
     import uvicorn
 
     from trackside.api.app import create_app
+    from trackside.commands.runtime import tune_gc
     from trackside.config import Settings
 
     settings = Settings()
     level = settings.log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    tune_gc()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host or settings.host,
         port=settings.port if port is None else port,
         log_level=settings.log_level.lower(),

@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.store.racelog import EventLive, LogRecord, RelaySource
@@ -98,18 +98,23 @@ async def append(
             else set()
         )
         fresh = [r for seq, r in sorted(by_seq.items()) if seq not in stored_seqs]
-        session.add_all(
-            LogRecord(
-                event_id=event_id,
-                source=source,
-                seq=r.seq,
-                received_at_ms=r.received_at_ms,
-                type=r.type,
-                data=r.data,
-                stored_at=now,
+        if fresh:
+            # One multi-row INSERT for the batch, not one statement per record.
+            await session.execute(
+                insert(LogRecord),
+                [
+                    {
+                        "event_id": event_id,
+                        "source": source,
+                        "seq": r.seq,
+                        "received_at_ms": r.received_at_ms,
+                        "type": r.type,
+                        "data": r.data,
+                        "stored_at": now,
+                    }
+                    for r in fresh
+                ],
             )
-            for r in fresh
-        )
         await session.flush()
 
         before = relay.acked_seq

@@ -253,6 +253,7 @@ class ProcessorManager:
         self._processors: dict[int, EventProcessor] = {}
         self._starting: dict[int, asyncio.Lock] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._live: dict[int, bool] = {}
 
     def running(self, event_id: int) -> EventProcessor | None:
         return self._processors.get(event_id)
@@ -284,6 +285,7 @@ class ProcessorManager:
     def discard(self, event_id: int) -> None:
         """Forget an event's processor without keeping anything (the event is being deleted)."""
         self._processors.pop(event_id, None)
+        self._live.pop(event_id, None)
 
     async def stop(self, event_id: int) -> None:
         processor = self._processors.pop(event_id, None)
@@ -295,6 +297,10 @@ class ProcessorManager:
             await self._set_live(event_id, False)
 
     async def _set_live(self, event_id: int, live: bool) -> None:
+        # Known in memory after the first time: a live event's every batch must not pay a query.
+        if self._live.get(event_id) is live:
+            return
+        self._live[event_id] = live
         async with self._sessions() as db:
             row = await db.get(EventLive, event_id)
             if row is None or row.live == live:
