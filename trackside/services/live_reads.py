@@ -19,7 +19,6 @@ from trackside.services.errors import NotFound
 from trackside.services.processors import ProcessorManager
 from trackside.store.events import Event, RaceSession
 from trackside.store.racelog import EventLive, RelaySource, SessionResult
-from trackside.timing.results import session_result
 from trackside.timing.session import Session
 
 
@@ -33,7 +32,7 @@ async def session_results(
     if processor is not None:
         index = processor.index_of(session_id)
         if index is not None and index < len(processor.engine.sessions):
-            result = session_result(processor.engine.sessions[index])
+            result = processor.session_result(index)
             return {"sessionId": session_id, "finished": result["ended"], **result}
     kept = await db.scalar(select(SessionResult).where(SessionResult.session_id == session_id))
     if kept is None:
