@@ -43,7 +43,7 @@ class ControlLogSource(Base):
     interval_s: Mapped[float] = mapped_column(Float, default=30.0)
     columns: Mapped[str] = mapped_column(Text, default="{}")  # JSON: field -> header names
     penalty_rules: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{pattern, outcome}]
-    void_statuses: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [status]
+    void_statuses: Mapped[str] = mapped_column(Text, default="null")  # JSON: [status] or null
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_status: Mapped[str | None] = mapped_column(String(200), nullable=True)
