@@ -154,6 +154,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         "other_organizer",
         200,
         {
+            "url": None,
             "columns": {"cars": ["Car 1", "Car 2"]},
             "penaltyRules": [{"pattern": "DT", "outcome": "black_flag"}],
         },

@@ -113,32 +113,21 @@ class ControlLogs:
         )
 
 
+# Stored field names as the API shows them.
+_WIRE = {"time_of_day_ms": "timeOfDayMs", "penalty_text": "penalty", "penalty": "outcome"}
+
+
 def _revision(record: ControlLogRecord) -> dict[str, Any]:
-    if isinstance(record, ControlLogEntry):
-        return {
-            "key": record.key,
-            "row": record.row,
-            "revision": record.revision,
-            "time": format_clock(record.time_of_day_ms),
-            "timeOfDayMs": record.time_of_day_ms,
-            "date": record.date.isoformat() if record.date else None,
-            "cars": list(record.cars),
-            "corner": record.corner,
-            "description": record.description,
-            "penalty": record.penalty_text,
-            "outcome": {"kind": record.penalty.kind, "laps": record.penalty.laps},
-            "status": record.status,
-            "extra": dict(record.extra),
-        }
-    if isinstance(record, ControlLogBadRow):
-        return {
-            "key": record.key,
-            "row": record.row,
-            "revision": record.revision,
-            "cells": list(record.cells),
-            "reason": record.reason,
-        }
-    return {"key": record.key, "row": record.row, "revision": record.revision, "removed": True}
+    """A revision on the wire: its stored fields in camelCase, the time also as a clock."""
+    data = controllog_codec.to_json(record)
+    kind = data.pop("kind")
+    out = {_WIRE.get(name, name): value for name, value in data.items()}
+    if kind == controllog_codec.ENTRY:
+        out["time"] = format_clock(out["timeOfDayMs"])
+        out["extra"] = dict(out["extra"])
+    elif kind == controllog_codec.REMOVAL:
+        out["removed"] = True
+    return out
 
 
 def _by_key(records: Sequence[ControlLogRecord]) -> dict[str, list[ControlLogRecord]]:

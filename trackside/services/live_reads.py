@@ -96,6 +96,7 @@ async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event)
     ).all()
     engine = processor.engine
     diag = processor.diagnostics
+    loops = processor.scorer.loop_counts
     return {
         "eventId": event.id,
         "live": bool(live and live.live),
@@ -110,6 +111,16 @@ async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event)
         "badRecords": diag.bad,
         "feedErrors": engine.errors,
         "unknownCommands": engine.unknown,
+        "p3Frames": dict(diag.p3_frames),
+        "loops": {
+            "crossings": loops.crossings,
+            "resent": loops.resent,
+            "noSession": loops.no_session,
+            "unknownLoop": loops.unknown_loop,
+            "duplicates": loops.duplicates,
+            "outOfOrder": loops.out_of_order,
+        },
+        "controlLogRecords": processor.scorer.control_records,
         "samples": diag.samples,
         "version": processor.state.version,
     }

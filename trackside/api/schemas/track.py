@@ -101,7 +101,7 @@ class PenaltyRuleIn(Wire):
 class ControlLogSourceIn(Wire):
     model_config = ConfigDict(extra="forbid")
 
-    url: HttpUrl | None = Field(default=None, description="Polled when set; null: uploads only.")
+    url: HttpUrl | None = Field(description="Polled when set; null: uploads only.")
     interval_s: float = Field(default=30.0, ge=0.5, le=86_400)
     columns: ColumnsIn = Field(default_factory=ColumnsIn)
     penalty_rules: list[PenaltyRuleIn] = Field(
