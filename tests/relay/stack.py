@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -20,28 +18,18 @@ from pathlib import Path
 
 import httpx
 
+from tests.api.livefeed import free_port
+from tests.api.test_real_clients import _env
 from tests.conftest import REPO
+from tests.databases import test_settings
 from tests.relay.helpers import chunks
 
 PASSWORD = "boss password"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def environment(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKSIDE_")}
-    env.update(
-        TRACKSIDE_DATA_DIR=str(data_dir),
-        TRACKSIDE_ARGON2_TIME_COST="1",
-        TRACKSIDE_ARGON2_MEMORY_KIB="8",
-        TRACKSIDE_ARGON2_PARALLELISM="1",
-        TRACKSIDE_LOG_LEVEL="warning",
-    )
-    return env
+    """The environment of every process: SQLite in ``data_dir``, cheap password hashing."""
+    return _env(test_settings(data_dir, None))
 
 
 async def until(check: Callable[[], Awaitable[bool] | bool], what: str, timeout: float) -> None:
@@ -68,33 +56,26 @@ async def cli(env: dict[str, str], *args: str) -> str:
     return out.decode()
 
 
-class Server:
-    """``trackside serve`` on a fixed port, so a restart is found where it was."""
+class Process:
+    """A trackside command in its own process, its output appended to a log file."""
+
+    clean_exits: tuple[int, ...] = (0,)
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
+    async def spawn(self, *args: str) -> None:
         with self.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "trackside.cli", "serve", "--port", str(self.port),
+                sys.executable, "-m", "trackside.cli", *args,
                 cwd=REPO, env=self.env, stdout=out, stderr=out,
             )  # fmt: skip
-        process = self.process
 
-        async def ready() -> bool:
-            assert process.returncode is None, self.log.read_text()
-            try:
-                async with httpx.AsyncClient() as http:
-                    return (await http.get(f"{self.url}/readyz", timeout=1)).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await until(ready, "the server is ready", 60)
+    def running(self) -> bool:
+        assert self.process is not None and self.process.returncode is None, self.log.read_text()
+        return True
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown, nothing flushed that was not already committed."""
@@ -104,10 +85,37 @@ class Server:
         self.process = None
 
     async def stop(self) -> None:
+        """SIGTERM, and a clean exit."""
         if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await asyncio.wait_for(self.process.wait(), 30)
+            self.process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(self.process.wait(), 30)
+            assert code in self.clean_exits, f"{self.log}: exit {code}\n{self.log.read_text()}"
         self.process = None
+
+
+class Server(Process):
+    """``trackside serve`` on a fixed port, so a restart is found where it was."""
+
+    # uvicorn shuts down cleanly, then raises the signal again for the default handler.
+    clean_exits = (0, -signal.SIGTERM)
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        super().__init__(env, log)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        await self.spawn("serve", "--port", str(self.port))
+
+        async def ready() -> bool:
+            self.running()
+            try:
+                async with httpx.AsyncClient() as http:
+                    return (await http.get(f"{self.url}/readyz", timeout=1)).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await until(ready, "the server is ready", 60)
 
 
 async def seed(server: Server) -> tuple[str, str, int, dict[str, str]]:
@@ -136,37 +144,15 @@ async def seed(server: Server) -> tuple[str, str, int, dict[str, str]]:
     return made["client_id"], made["client_secret"], event_id, headers
 
 
-class Relay:
+class Relay(Process):
     """``trackside relay`` as started at the track, secret in the environment."""
 
     def __init__(self, env: dict[str, str], secret: str, args: list[str], log: Path) -> None:
-        self.env = {**env, "TRACKSIDE_RELAY_CLIENT_SECRET": secret}
+        super().__init__({**env, "TRACKSIDE_RELAY_CLIENT_SECRET": secret}, log)
         self.args = args
-        self.log = log
-        self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "trackside.cli", "relay", *self.args,
-                cwd=REPO, env=self.env, stdout=out, stderr=out,
-            )  # fmt: skip
-
-    def running(self) -> bool:
-        assert self.process is not None and self.process.returncode is None, self.log.read_text()
-        return True
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        assert await self.process.wait() == -signal.SIGKILL
-        self.process = None
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(self.process.wait(), 30) == 0, self.log.read_text()
-        self.process = None
+        await self.spawn("relay", *self.args)
 
 
 class LiveFeed:

@@ -7,6 +7,7 @@ dir, the relay is killed once too, and the event's standings still equal a direc
 from __future__ import annotations
 
 import json
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -34,16 +35,17 @@ async def log_length(server: Server, event: int, headers: dict[str, str]) -> int
 
 async def test_kills_and_outages_leave_the_standings_of_a_replay(tmp_path: Path) -> None:
     env = environment(tmp_path / "data")
-    server = Server(env, tmp_path / "server.txt")
-    feed = LiveFeed()
-    feed_port = await feed.start()
     lines = [line for name in RACE_DAY for line in capture_lines(name)]
-    # Three parts: the entries and grid, the start of the race, the rest of it.
+    # Three parts: the entries, grid and start; two minutes of racing; the rest.
     first, second = 1_200, 2_400
     parts = [lines[:first], lines[first:second], lines[second:]]
-    await server.start()
-    relay: Relay | None = None
-    try:
+    async with AsyncExitStack() as stack:
+        server = Server(env, tmp_path / "server.txt")
+        feed = LiveFeed()
+        feed_port = await feed.start()
+        stack.push_async_callback(feed.stop)
+        await server.start()
+        stack.push_async_callback(server.stop)
         client_id, secret, event, admin = await seed(server)
         queue = tmp_path / "relay" / "queue.sqlite"
         args = [
@@ -53,6 +55,7 @@ async def test_kills_and_outages_leave_the_standings_of_a_replay(tmp_path: Path)
         ]  # fmt: skip
         relay = Relay(env, secret, args, tmp_path / "relay.txt")
         await relay.start()
+        stack.push_async_callback(relay.stop)
         await until(lambda: relay.running() and feed.connections == 1, "relay connects", 30)
         await feed.play(wire(parts[0]))
 
@@ -82,13 +85,6 @@ async def test_kills_and_outages_leave_the_standings_of_a_replay(tmp_path: Path)
                 f"/relay/events/{event}/records/ack", params={"source": "rmonitor"}, headers=admin
             )
         assert ack.json()["acked_seq"] == len(lines)
-        await relay.stop()
-        relay = None
-    finally:
-        if relay is not None:
-            await relay.stop()
-        await server.stop()
-        await feed.stop()
 
     played = tmp_path / "played.log"
     played.write_bytes(wire(lines))
@@ -109,11 +105,12 @@ async def test_a_p3_decoder_relayed_scores_laps_and_pit_state(tmp_path: Path) ->
     passings = [r for r in read_hex_capture(b"".join(frames).hex()) if isinstance(r, P3Passing)]
     last_of_kart_7 = max(p.rtc_time_us for p in passings if p.transponder == 5691251)
     pit = P3Passing(1, last_of_kart_7 + 20_000_000, transponder=5691251, decoder_id=PIT_DECODER)
-    decoder = LiveFeed()
-    port = await decoder.start()
-    await server.start()
-    relay: Relay | None = None
-    try:
+    async with AsyncExitStack() as stack:
+        decoder = LiveFeed()
+        port = await decoder.start()
+        stack.push_async_callback(decoder.stop)
+        await server.start()
+        stack.push_async_callback(server.stop)
         client_id, secret, event, admin = await seed(server)
         async with httpx.AsyncClient(base_url=server.url, headers=admin) as http:
             loops = {
@@ -136,6 +133,7 @@ async def test_a_p3_decoder_relayed_scores_laps_and_pit_state(tmp_path: Path) ->
         ]  # fmt: skip
         relay = Relay(env, secret, args, tmp_path / "relay.txt")
         await relay.start()
+        stack.push_async_callback(relay.stop)
         await until(lambda: relay.running() and decoder.connections == 1, "relay connects", 30)
         await decoder.play(b"".join([*frames, encode_passing(pit)]))
 
@@ -146,13 +144,6 @@ async def test_a_p3_decoder_relayed_scores_laps_and_pit_state(tmp_path: Path) ->
         async with httpx.AsyncClient(base_url=server.url) as http:
             live = (await http.get(f"/events/{event}/live")).json()
             diag = (await http.get(f"/events/{event}/diagnostics", headers=admin)).json()
-        await relay.stop()
-        relay = None
-    finally:
-        if relay is not None:
-            await relay.stop()
-        await server.stop()
-        await decoder.stop()
 
     (session,) = live["sessions"]
     assert session["name"] == "Passings"
