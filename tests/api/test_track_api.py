@@ -256,6 +256,18 @@ async def test_control_log_upload_scores_penalties_and_reports_bad_rows(world: W
     assert log["badRows"] == [] and log["records"] == 8
     cars = await live_cars(world, event)
     assert (cars["2"]["penalty_laps"], cars["2"]["position"], cars["74"]["warnings"]) == (0, 1, 1)
+    race = next(
+        s
+        for s in (
+            await world.client.get(f"/events/{event}/sessions", headers=world.auth("viewer"))
+        ).json()
+        if s["name"] == "Saturday 8 Hour"
+    )
+    csv_lines = (
+        await world.client.get(f"/events/{event}/sessions/{race['id']}/results?format=csv")
+    ).text.splitlines()
+    assert csv_lines[0].endswith("Stale,Penalty laps,Warnings,Black flags,Pit stops")
+    assert next(line for line in csv_lines if line.split(",")[1] == "74").endswith(",0,1,0,0")
     # The same upload again adds nothing.
     again = await upload(world, event, edited)
     assert again.json()["appended"] == 0

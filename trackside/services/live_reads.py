@@ -56,6 +56,10 @@ CSV_COLUMNS = (
     ("Start", "starting_position"),
     ("Gained", "positions_gained"),
     ("Stale", "stale"),
+    ("Penalty laps", "penalty_laps"),
+    ("Warnings", "warnings"),
+    ("Black flags", "black_flags"),
+    ("Pit stops", "pit_stops"),
 )
 
 
@@ -78,7 +82,7 @@ def results_csv(result: dict[str, Any]) -> str:
                 row.append(_interval(car["difference_ms"], car["difference_laps"]))
             elif key.endswith("_ms"):
                 row.append(format_duration(car[key]))
-            elif car[key] is None:
+            elif car.get(key) is None:  # results kept before a field existed lack it
                 row.append("")
             else:
                 row.append(str(car[key]).lower() if isinstance(car[key], bool) else car[key])
