@@ -99,8 +99,8 @@ class EventProcessor:
         self.event_id = event_id
         self._sessions = sessions
         self._broker = broker
-        self._config = config or TrackConfig()
-        self.scorer = Scorer(layout=self._config.layout, entries=self._config.entries)
+        config = config or TrackConfig()
+        self.scorer = Scorer(layout=config.layout, entries=config.entries)
         self.engine = self.scorer.engine
         self._builder = SnapshotBuilder(self.scorer)
         self.state = LiveState(self._builder.build())
@@ -127,7 +127,6 @@ class EventProcessor:
         """Score the whole log again with new loops or entries; subscribers get one patch from
         the old standings to the new."""
         async with self._lock:
-            self._config = config
             self.scorer = Scorer(layout=config.layout, entries=config.entries)
             self.engine = self.scorer.engine
             self._builder = SnapshotBuilder(self.scorer)
