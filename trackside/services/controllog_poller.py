@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from trackside.services.controllog import ControlLogs
@@ -23,6 +23,7 @@ from trackside.store.track import ControlLogSource
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 20.0
+RETRY_S = 30.0  # after a poll that failed before its interval was known
 MAX_LOG_BYTES = 8 * 1024 * 1024  # a control log is a few hundred rows; refuse a runaway
 
 
@@ -63,11 +64,18 @@ class ControlLogPoller:
         return task is not None and not task.done()
 
     async def _run(self, event_id: int) -> None:
+        interval = RETRY_S
         while True:
-            interval = await self.poll(event_id)
-            if interval is None:
-                self._tasks.pop(event_id, None)
-                return
+            try:
+                polled = await self.poll(event_id)
+            except Exception:  # the database away for a moment: polling goes on
+                log.exception("event %s: control log poll failed", event_id)
+            else:
+                if polled is None:
+                    if self._tasks.get(event_id) is asyncio.current_task():
+                        del self._tasks[event_id]
+                    return
+                interval = polled
             await asyncio.sleep(interval)
 
     async def poll(self, event_id: int) -> float | None:
@@ -79,15 +87,18 @@ class ControlLogPoller:
             url, interval = source.url, source.interval_s
         status, error = await self._fetch_and_import(event_id, url)
         async with self._sessions() as db:
-            source = await db.get(ControlLogSource, event_id)
-            if source is None:
-                return None
-            source.last_polled_at = datetime.now(UTC)
-            source.last_status = status[:200]
-            source.last_error = error
-            source.polls += 1
+            done = await db.execute(
+                update(ControlLogSource)
+                .where(ControlLogSource.event_id == event_id)
+                .values(
+                    last_polled_at=datetime.now(UTC),
+                    last_status=status[:200],
+                    last_error=error,
+                    polls=ControlLogSource.polls + 1,
+                )
+            )
             await db.commit()
-        return interval
+        return interval if done.rowcount else None  # type: ignore[attr-defined]
 
     async def _fetch_and_import(self, event_id: int, url: str) -> tuple[str, str | None]:
         try:
