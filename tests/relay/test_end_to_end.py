@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import capture
 from tests.relay.helpers import capture_lines, p3_frames, wire
 from tests.relay.stack import LiveFeed, Relay, Server, cli, environment, seed, until
 from tests.relay.test_command import count
@@ -86,10 +87,10 @@ async def test_kills_and_outages_leave_the_standings_of_a_replay(tmp_path: Path)
             )
         assert ack.json()["acked_seq"] == len(lines)
 
-    played = tmp_path / "played.log"
-    played.write_bytes(wire(lines))
+    # The captures themselves, replayed directly as one feed.
     output = tmp_path / "replay.json"
-    await cli(env, "replay", str(played), "--output", str(output), "--quiet")
+    files = [str(capture(name)) for name in RACE_DAY]
+    await cli(env, "replay", *files, "--output", str(output), "--quiet")
     replayed = json.loads(output.read_text())
     expected = [{k: v for k, v in s.items() if k != "records"} for s in replayed["sessions"]]
     assert live["sessions"] == expected
