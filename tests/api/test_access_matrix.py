@@ -21,6 +21,7 @@ class Case:
     wrong: str | None  # None: every authenticated caller may
     status: int
     body: Any = None
+    csv: str | None = None  # sent as text/csv instead of a JSON body
 
 
 EVENT = {
@@ -124,6 +125,43 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/events/{eventId}/diagnostics"): Case(
         "/events/{public}/diagnostics", "official", "viewer", 200
     ),
+    # Track side: loops are read by the event's readers; the control log by anyone who may
+    # watch the event (public ones need no token: tests/api/test_track_api.py).
+    ("GET", "/events/{eventId}/loops"): Case("/events/{private}/loops", "organizer", "viewer", 200),
+    ("PUT", "/events/{eventId}/loops"): Case(
+        "/events/{public}/loops",
+        "official",
+        "other_organizer",
+        200,
+        {"loops": [{"name": "SF", "kind": "start_finish", "decoderId": "0x41813"}]},
+    ),
+    ("POST", "/events/{eventId}/control-log"): Case(
+        "/events/{public}/control-log",
+        "client_relay",
+        "viewer",
+        200,
+        csv="Time,Car,Penalty\n10:00:00,7,Warning\n",
+    ),
+    ("GET", "/events/{eventId}/control-log"): Case(
+        "/events/{private}/control-log", "organizer", "client_partner", 200
+    ),
+    ("GET", "/events/{eventId}/control-log/source"): Case(
+        "/events/{public}/control-log/source", "official", "viewer", 200
+    ),
+    ("PUT", "/events/{eventId}/control-log/source"): Case(
+        "/events/{public}/control-log/source",
+        "organizer",
+        "other_organizer",
+        200,
+        {
+            "url": None,
+            "columns": {"cars": ["Car 1", "Car 2"]},
+            "penaltyRules": [{"pattern": "DT", "outcome": "black_flag"}],
+        },
+    ),
+    ("DELETE", "/events/{eventId}/control-log/source"): Case(
+        "/events/{public}/control-log/source", "admin", "client_partner", 204
+    ),
     ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
     ("GET", "/me"): Case("/me", "official", "client_relay", 200),
     ("GET", "/users"): Case("/users", "admin", "organizer", 200),
@@ -186,6 +224,9 @@ async def test_access(world: World, route: tuple[str, str]) -> None:
     body = fill(case.body, ids)
 
     async def call(who: str | None):
+        if case.csv is not None:
+            headers = {**world.auth(who), "Content-Type": "text/csv"}
+            return await world.client.request(method, path, content=case.csv, headers=headers)
         return await world.client.request(method, path, json=body, headers=world.auth(who))
 
     anonymous = await call(None)

@@ -166,33 +166,6 @@ async def test_restart_replays_the_log_to_the_same_standings(
     assert sessions_after == sessions_before  # no session made twice
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"processor_idle_timeout_s": 0.3})
-
-
-async def test_silent_relay_stops_the_processor_and_keeps_results(world: World) -> None:
-    event = world.ids["public"]
-    platform = world.platform
-    await post_lines(world.client, world.tokens["client_relay"], event, capture_lines(*RACE_DAY))
-    assert platform.processors.running(event) is not None
-    for _ in range(100):
-        if platform.processors.running(event) is None:
-            break
-        await asyncio.sleep(0.05)
-    assert platform.processors.running(event) is None
-    sessions = (
-        await world.client.get(f"/events/{event}/sessions", headers=world.auth("viewer"))
-    ).json()
-    race = next(s for s in sessions if s["name"] == "Saturday 8 Hour")
-    kept = (await world.client.get(f"/events/{event}/sessions/{race['id']}/results")).json()
-    assert kept["cars"][1]["gap_ms"] == 787
-    from trackside.store.racelog import EventLive
-
-    async with platform.sessions() as db:
-        assert (await db.get(EventLive, event)).live is False
-
-
 async def test_websocket_snapshot_then_patches_add_up(app: FastAPI, world: World) -> None:
     event = world.ids["public"]
     lines = capture_lines(*RACE_DAY)

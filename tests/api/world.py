@@ -12,7 +12,15 @@ from typing import Any
 
 import httpx
 
-from trackside.services import accounts, clients, event_records, events, ingest, logins
+from trackside.services import (
+    accounts,
+    clients,
+    controllog_config,
+    event_records,
+    events,
+    ingest,
+    logins,
+)
 from trackside.services.platform import Platform
 from trackside.services.principals import client_grant
 from trackside.services.roles import Role
@@ -85,6 +93,10 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
                 "class_id": race_class.id,
                 "transponder": "1234567",
             },
+        )
+        # The public event reads its race-control log with its own columns (uploads only).
+        await controllog_config.put(
+            s, public.id, controllog_config.SourceSpec(url=None, interval_s=30.0)
         )
         world.ids.update(
             org_a=org_a.id,

@@ -16,6 +16,7 @@ from trackside.feeds.p3 import (
     P3StreamDecoder,
     crc16,
     decode_frame,
+    decode_hex_frame,
     encode,
     encode_frame,
     encode_passing,
@@ -419,3 +420,16 @@ def test_mutated_wire_bytes_never_raise(record: P3Passing | P3Status, data) -> N
         wire[data.draw(st.integers(0, len(wire) - 1))] = data.draw(st.integers(0, 255))
     list(parse_stream([bytes(wire)]))
     decode_frame(bytes(wire), check_crc=False)
+
+
+def test_a_relayed_frame_decodes_from_its_hex(amb_lines: list[str]) -> None:
+    """The relay forwards each frame as received, in hex: every captured line decodes alone."""
+    records = [decode_hex_frame(line) for line in amb_lines]
+    assert Counter(type(r).__name__ for r in records) == {"P3Status": 1304, "P3Passing": 84}
+    passing = decode_hex_frame(FIRST_PASSING)
+    assert isinstance(passing, P3Passing) and passing.transponder == 5691251
+    assert decode_hex_frame(FIRST_PASSING.upper()) == passing
+    not_hex = decode_hex_frame("8e02zz")
+    assert isinstance(not_hex, P3Error) and not_hex.reason == "not hexadecimal"
+    cut = decode_hex_frame(FIRST_PASSING[:-2])
+    assert isinstance(cut, P3Error) and "end of record" in cut.reason

@@ -12,6 +12,7 @@ import orjson
 from tests.conftest import capture
 from tests.live.test_live_captures import RACE_DAY
 from trackside.feeds.capture import read_records
+from trackside.feeds.controllog import changes, parse_control_log
 from trackside.feeds.rmonitor import parse_lines
 from trackside.live.compact import (
     FLAG_CODES,
@@ -28,6 +29,8 @@ from trackside.live.compact import (
 )
 from trackside.live.snapshot import SnapshotBuilder, build_snapshot
 from trackside.timing.engine import RaceEngine
+from trackside.timing.loops import Loop, LoopCrossing, LoopKind, LoopLayout
+from trackside.timing.scorer import Scorer
 
 EVENT = EventInfo(event_id=42, name="Road America 8 Hour", date=date(2025, 4, 26))
 PAYLOAD_KEYS = ["e", "n", "es", "ee", "eeu", "cps", "cpu", "fd", "r"]
@@ -89,6 +92,35 @@ def test_values_follow_the_reference_formats() -> None:
     assert payload["fd"][3]["e"] == payload["fd"][4]["s"] and payload["fd"][4]["e"] is None
     entry = next(e for e in payload["ee"] if e["no"] == "70")
     assert entry == {"no": "70", "nm": "Round 3 Racing", "t": "", "c": "GTO"}
+
+
+def test_pit_loops_and_race_control_fill_their_fields() -> None:
+    """Car 70 (transponder 58488) pits during the race; race control warns it and gives
+    car 2 a lap: the payload carries what the loops and the log say."""
+    layout = LoopLayout([Loop("Pit In", LoopKind.PIT_IN, 1), Loop("Pit Out", LoopKind.PIT_OUT, 2)])
+    scorer = Scorer(layout=layout)
+    for name in RACE_DAY:
+        scorer.apply_all(item.record for item in read_records(capture(name).read_bytes()))
+    scorer.apply(LoopCrossing("58488", 1_000, 1))
+    log = "Time,Car,Penalty\n09:05:00,70,Warning\n09:06:00,70,Warning\n09:07:00,2,1 lap\n"
+    scorer.apply_all(changes([], parse_control_log(log)))
+    cars = car_positions(build_snapshot(scorer)["sessions"][0], 42)
+    assert {k: cars["70"][k] for k in ("pl", "pw", "enp", "exp", "ip", "lip", "psf", "ln")} == {
+        "pl": 0,
+        "pw": 2,
+        "enp": True,
+        "exp": False,
+        "ip": True,
+        "lip": False,
+        "psf": False,
+        "ln": "Pit In",
+    }
+    # Car 2 led on 3 laps; its penalty lap puts it behind the cars on 3 laps.
+    assert (cars["2"]["pl"], cars["2"]["llp"]) == (1, 2)
+    assert cars["2"]["ovp"] > cars["70"]["ovp"] == 1
+    scorer.apply(LoopCrossing("58488", 40_000, 2))
+    after = car_positions(build_snapshot(scorer)["sessions"][0], 42)["70"]
+    assert (after["ip"], after["exp"], after["ln"]) == (False, True, "Pit Out")
 
 
 def test_positions_gained_flags() -> None:

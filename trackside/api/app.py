@@ -12,10 +12,12 @@ from trackside.api import errors
 from trackside.api.limits import BodyLimit
 from trackside.api.routes import (
     auth,
+    control_log,
     event_records,
     events,
     health,
     live,
+    loops,
     oauth,
     organizations,
     pages,
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         platform = await Platform.start(settings)
         app.state.platform = platform
         try:
+            await platform.control_log_poller.start()
             yield
         finally:
             await platform.close()
@@ -60,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users,
         relay,
         live,
+        loops,
+        control_log,
         stream,
         signalr,
         pages,

@@ -218,6 +218,15 @@ def decode_frame(raw: bytes, check_crc: bool = True) -> P3Record:
         return P3Error(raw=bytes(raw), reason=str(exc))
 
 
+def decode_hex_frame(text: str, check_crc: bool = True) -> P3Record:
+    """One frame as the relay forwards it (the wire bytes as hex) → its record, or a P3Error."""
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        return P3Error(raw=text.encode("utf-8", "replace")[:200], reason="not hexadecimal")
+    return decode_frame(raw, check_crc)
+
+
 def _decode(raw: bytes, check_crc: bool) -> P3Record:
     if len(raw) < 2 or raw[0] != SOR:
         raise FrameError("no start of record (0x8e)")

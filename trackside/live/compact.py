@@ -22,9 +22,9 @@ Structure" onward), so clients written for that hub read us unchanged::
 - ``ltg`` is the feed's count, with 9999 for "no lap limit" as the timing system sends it.
   ``tp`` is the transponder as a number, 0 when it is not one. Positions gained not known are
   -999 (the hub's "not available"); starting positions not known are 0.
-- Fields that need data trackside does not have yet carry their neutral values: the pit and
-  loop fields ``enp psf exp ip lip`` (false) and ``ln`` (``""``) come from decoder passings and
-  pit-lane loops, the penalties ``pl pw`` (0) from the race-control log — both issue 5.
+- The pit and loop fields ``enp psf exp ip lip ln`` come from decoder passings on the event's
+  loops, ``pl pw`` (penalty laps, warnings) from the race-control log (``timing.scorer``); a
+  car no loop or log entry has seen carries false, ``""`` and 0.
 """
 
 from __future__ import annotations
@@ -147,14 +147,14 @@ def car_position(
         "cpg": _or(car.get("class_positions_gained"), NOT_AVAILABLE),
         "ompg": bool(car.get("most_positions_gained")),
         "cmpg": class_most_gained,
-        "pl": 0,
-        "pw": 0,
-        "enp": False,
-        "psf": False,
-        "exp": False,
-        "ip": False,
-        "lip": False,
-        "ln": "",
+        "pl": car.get("penalty_laps") or 0,
+        "pw": car.get("warnings") or 0,
+        "enp": bool(car.get("entered_pit")),
+        "psf": bool(car.get("pit_start_finish")),
+        "exp": bool(car.get("exited_pit")),
+        "ip": bool(car.get("in_pit")),
+        "lip": bool(car.get("last_lap_pit")),
+        "ln": car.get("last_loop") or "",
         "st": bool(car.get("stale")),
         "flg": flag_code(session.get("flag")),
     }

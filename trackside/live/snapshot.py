@@ -12,6 +12,8 @@ moves with every record, so keeping it would make each record a version carrying
 screen shows. Sessions are addressed by their index in the
 list: the engine only ever appends sessions, so an index names one session for the whole event,
 where a run number is unknown before the first ``$B`` and may come back later in a day.
+
+Built from a ``Scorer`` (loops and race control included) or a bare ``RaceEngine``.
 """
 
 from __future__ import annotations
@@ -19,14 +21,21 @@ from __future__ import annotations
 from typing import Any
 
 from trackside.timing.engine import RaceEngine
+from trackside.timing.extras import NONE, SessionExtras
 from trackside.timing.results import session_result
+from trackside.timing.scorer import Scorer
 from trackside.timing.session import Session
 
 Snapshot = dict[str, Any]
 
 
-def current_index(engine: RaceEngine) -> int | None:
+def _scorer(source: RaceEngine | Scorer) -> Scorer:
+    return source if isinstance(source, Scorer) else Scorer(source)
+
+
+def current_index(source: RaceEngine | Scorer) -> int | None:
     """Index of the session being scored, or None between runs."""
+    engine = source.engine if isinstance(source, Scorer) else source
     current = engine.current
     if current is None:
         return None
@@ -36,46 +45,53 @@ def current_index(engine: RaceEngine) -> int | None:
     return None
 
 
-def live_session(session: Session) -> dict[str, Any]:
+def live_session(session: Session, extras: SessionExtras = NONE) -> dict[str, Any]:
     """One session as live screens get it: its result without the record counter."""
-    result = session_result(session)
+    result = session_result(session, extras)
     del result["records"]
     return result
 
 
-def build_snapshot(engine: RaceEngine) -> Snapshot:
-    """The snapshot body of an engine, every session built afresh."""
+def build_snapshot(source: RaceEngine | Scorer) -> Snapshot:
+    """The snapshot body of an engine or scorer, every session built afresh."""
+    scorer = _scorer(source)
     return {
-        "current": current_index(engine),
-        "sessions": [live_session(session) for session in engine.sessions],
+        "current": current_index(scorer),
+        "sessions": [
+            live_session(session, scorer.extras(index))
+            for index, session in enumerate(scorer.sessions)
+        ],
     }
 
 
 class SnapshotBuilder:
     """Builds the snapshot bodies of one engine, re-using the results of sessions that are over.
 
-    A session that has ended receives no more records, so its result cannot change: building it
-    again on every update would make each update of a long day cost more than the one before.
+    A session that has ended receives no more feed records, so its result changes only when
+    loops or race control add to it (the scorer's revision of the session): building it again
+    on every update would make each update of a long day cost more than the one before.
     Re-used results are the same objects, which also lets the patch diff skip them at once.
     """
 
-    __slots__ = ("_done", "engine")
+    __slots__ = ("_done", "engine", "scorer")
 
-    def __init__(self, engine: RaceEngine) -> None:
-        self.engine = engine
-        self._done: dict[int, tuple[Session, dict[str, Any]]] = {}
+    def __init__(self, source: RaceEngine | Scorer) -> None:
+        self.scorer = _scorer(source)
+        self.engine = self.scorer.engine
+        self._done: dict[int, tuple[Session, int, dict[str, Any]]] = {}
 
     def build(self) -> Snapshot:
-        engine = self.engine
-        current = engine.current
+        scorer = self.scorer
+        current = self.engine.current
         sessions: list[dict[str, Any]] = []
-        for index, session in enumerate(engine.sessions):
+        for index, session in enumerate(self.engine.sessions):
             kept = self._done.get(index)
-            if kept is not None and kept[0] is session:
-                sessions.append(kept[1])
+            revision = scorer.revision(index)
+            if kept is not None and kept[0] is session and kept[1] == revision:
+                sessions.append(kept[2])
                 continue
-            result = live_session(session)
+            result = live_session(session, scorer.extras(index))
             if session.ended and session is not current:
-                self._done[index] = (session, result)
+                self._done[index] = (session, revision, result)
             sessions.append(result)
-        return {"current": current_index(engine), "sessions": sessions}
+        return {"current": current_index(scorer), "sessions": sessions}

@@ -19,7 +19,6 @@ from trackside.services.errors import NotFound
 from trackside.services.processors import ProcessorManager
 from trackside.store.events import Event, RaceSession
 from trackside.store.racelog import EventLive, RelaySource, SessionResult
-from trackside.timing.results import session_result
 from trackside.timing.session import Session
 
 
@@ -33,7 +32,7 @@ async def session_results(
     if processor is not None:
         index = processor.index_of(session_id)
         if index is not None and index < len(processor.engine.sessions):
-            result = session_result(processor.engine.sessions[index])
+            result = processor.session_result(index)
             return {"sessionId": session_id, "finished": result["ended"], **result}
     kept = await db.scalar(select(SessionResult).where(SessionResult.session_id == session_id))
     if kept is None:
@@ -57,6 +56,10 @@ CSV_COLUMNS = (
     ("Start", "starting_position"),
     ("Gained", "positions_gained"),
     ("Stale", "stale"),
+    ("Penalty laps", "penalty_laps"),
+    ("Warnings", "warnings"),
+    ("Black flags", "black_flags"),
+    ("Pit stops", "pit_stops"),
 )
 
 
@@ -79,7 +82,7 @@ def results_csv(result: dict[str, Any]) -> str:
                 row.append(_interval(car["difference_ms"], car["difference_laps"]))
             elif key.endswith("_ms"):
                 row.append(format_duration(car[key]))
-            elif car[key] is None:
+            elif car.get(key) is None:  # results kept before a field existed lack it
                 row.append("")
             else:
                 row.append(str(car[key]).lower() if isinstance(car[key], bool) else car[key])
@@ -97,6 +100,7 @@ async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event)
     ).all()
     engine = processor.engine
     diag = processor.diagnostics
+    loops = processor.scorer.loop_counts
     return {
         "eventId": event.id,
         "live": bool(live and live.live),
@@ -111,6 +115,16 @@ async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event)
         "badRecords": diag.bad,
         "feedErrors": engine.errors,
         "unknownCommands": engine.unknown,
+        "p3Frames": dict(diag.p3_frames),
+        "loops": {
+            "crossings": loops.crossings,
+            "resent": loops.resent,
+            "noSession": loops.no_session,
+            "unknownLoop": loops.unknown_loop,
+            "duplicates": loops.duplicates,
+            "outOfOrder": loops.out_of_order,
+        },
+        "controlLogRecords": processor.scorer.control_records,
         "samples": diag.samples,
         "version": processor.state.version,
     }

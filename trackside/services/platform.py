@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from trackside.config import Settings
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
+from trackside.services.controllog import ControlLogs
+from trackside.services.controllog_poller import ControlLogPoller
 from trackside.services.ingest import EventLocks
 from trackside.services.keys import KeyRing
 from trackside.services.mail import Mailer
@@ -36,6 +38,8 @@ class Platform:
     broker: Broker
     processors: ProcessorManager
     event_locks: EventLocks
+    control_logs: ControlLogs
+    control_log_poller: ControlLogPoller
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
@@ -53,15 +57,20 @@ class Platform:
         broker: Broker = (
             RedisBroker.from_url(settings.redis_url) if settings.redis_url else MemoryBroker()
         )
+        processors = ProcessorManager(
+            sessions, broker, idle_timeout_s=settings.processor_idle_timeout_s
+        )
+        event_locks = EventLocks()
+        control_logs = ControlLogs(event_locks, processors)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             broker=broker,
-            processors=ProcessorManager(
-                sessions, broker, idle_timeout_s=settings.processor_idle_timeout_s
-            ),
-            event_locks=EventLocks(),
+            processors=processors,
+            event_locks=event_locks,
+            control_logs=control_logs,
+            control_log_poller=ControlLogPoller(sessions, control_logs),
             keys=keys,
             tokens=TokenIssuer(settings, keys),
             passwords=Passwords(settings),
@@ -82,6 +91,7 @@ class Platform:
 
     async def close(self) -> None:
         try:
+            await self.control_log_poller.close()
             await self.processors.close()
             await self.broker.close()
         finally:

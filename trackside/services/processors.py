@@ -1,8 +1,11 @@
-"""Event processors: one scoring engine per live event, fed from the event's durable log.
+"""Event processors: one scorer per live event, fed from the event's durable log.
 
 A processor replays the stored log when it starts, then applies new records as ingest places
-them, so killing the server and starting it again gives the same standings. After each batch
-it turns the engine's state into the next numbered live patch and publishes it once for every
+them, so killing the server and starting it again gives the same standings. Records of type
+``rmonitor`` (a feed line), ``p3`` (a decoder frame as hex) and ``controllog`` (a race-control
+log revision as JSON) are scored together (``timing.scorer``) with the event's loops and
+entries; when those change, the processor scores the whole log again. After each batch
+it turns the scorer's state into the next numbered live patch and publishes it once for every
 subscriber. Sessions the feed opens become the event's sessions (``/events/{id}/sessions``);
 their classification is kept as results whenever it changes state, and when the processor
 stops. A processor stops after the relay has been silent for ``processor_idle_timeout_s``,
@@ -24,15 +27,20 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from trackside.feeds import controllog_codec
+from trackside.feeds.p3 import decode_hex_frame
+from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
 from trackside.feeds.records import FeedError
 from trackside.feeds.rmonitor import parse_lines
 from trackside.live.broker import Broker
 from trackside.live.patch import LiveState, Message
 from trackside.live.snapshot import SnapshotBuilder
+from trackside.services import track_config
+from trackside.services.track_config import TrackConfig
 from trackside.store.events import RaceSession
 from trackside.store.racelog import EventLive, LogRecord, SessionResult
-from trackside.timing.engine import RaceEngine
 from trackside.timing.results import session_result
+from trackside.timing.scorer import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +68,7 @@ class Diagnostics:
 
     records: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
+    p3_frames: Counter[str] = field(default_factory=Counter)  # passing, status, other, bad
     bad: int = 0
     samples: list[dict[str, Any]] = field(default_factory=list)
 
@@ -78,16 +87,22 @@ class Diagnostics:
 
 
 class EventProcessor:
-    """The engine, the live state and the bookkeeping of one event."""
+    """The scorer, the live state and the bookkeeping of one event."""
 
     def __init__(
-        self, event_id: int, sessions: async_sessionmaker[AsyncSession], broker: Broker
+        self,
+        event_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        broker: Broker,
+        config: TrackConfig | None = None,
     ) -> None:
         self.event_id = event_id
         self._sessions = sessions
         self._broker = broker
-        self.engine = RaceEngine()
-        self._builder = SnapshotBuilder(self.engine)
+        config = config or TrackConfig()
+        self.scorer = Scorer(layout=config.layout, entries=config.entries)
+        self.engine = self.scorer.engine
+        self._builder = SnapshotBuilder(self.scorer)
         self.state = LiveState(self._builder.build())
         self.applied = 0  # position of the last log record applied
         self.diagnostics = Diagnostics()
@@ -96,7 +111,8 @@ class EventProcessor:
         self._session_ids: dict[int, int] = {}  # engine session index -> sessions.id
         self._opened_at: dict[int, int] = {}  # engine session index -> received_at_ms
         self._last_received_ms: int | None = None
-        self._saved: dict[int, tuple[bool, str]] = {}  # index -> (finished, name) last saved
+        # index -> (finished, name, scorer revision once finished) last saved
+        self._saved: dict[int, tuple[bool, str, int]] = {}
 
     @property
     def topic(self) -> str:
@@ -105,53 +121,93 @@ class EventProcessor:
     async def catch_up(self) -> Message | None:
         """Apply every placed record not yet applied; publish the resulting patch."""
         async with self._lock:
-            async with self._sessions() as db:
-                while True:
-                    rows = (
-                        await db.scalars(
-                            select(LogRecord)
-                            .where(
-                                LogRecord.event_id == self.event_id,
-                                LogRecord.position > self.applied,
-                            )
-                            .order_by(LogRecord.position)
-                            .limit(CHUNK)
+            return await self._catch_up()
+
+    async def reconfigure(self, config: TrackConfig) -> Message | None:
+        """Score the whole log again with new loops or entries; subscribers get one patch from
+        the old standings to the new."""
+        async with self._lock:
+            self.scorer = Scorer(layout=config.layout, entries=config.entries)
+            self.engine = self.scorer.engine
+            self._builder = SnapshotBuilder(self.scorer)
+            self.applied = 0
+            self.diagnostics = Diagnostics()
+            self._opened_at.clear()
+            self._saved.clear()
+            return await self._catch_up()
+
+    async def _catch_up(self) -> Message | None:
+        async with self._sessions() as db:
+            while True:
+                rows = (
+                    await db.scalars(
+                        select(LogRecord)
+                        .where(
+                            LogRecord.event_id == self.event_id,
+                            LogRecord.position > self.applied,
                         )
-                    ).all()
-                    for row in rows:
-                        self._apply(row)
-                    if len(rows) < CHUNK:
-                        break
-                await self._keep_sessions(db)
-            message = self.state.update(self._builder.build())
-            if message is not None:
-                await self._broker.publish(self.topic, frame(message))
-            return message
+                        .order_by(LogRecord.position)
+                        .limit(CHUNK)
+                    )
+                ).all()
+                for row in rows:
+                    self._apply(row)
+                if len(rows) < CHUNK:
+                    break
+            await self._keep_sessions(db)
+        message = self.state.update(self._builder.build())
+        if message is not None:
+            await self._broker.publish(self.topic, frame(message))
+        return message
 
     def _apply(self, row: LogRecord) -> None:
         self.applied = row.position or self.applied
         self.diagnostics.records += 1
         self.diagnostics.by_type[row.type] += 1
         self._last_received_ms = row.received_at_ms
-        if row.type != "rmonitor":
-            # P3 passings and the control log join the engine with the track-side sources.
-            self.diagnostics.bad_record(row, f"record type {row.type!r} is not scored yet")
+        read = _READERS.get(row.type)
+        if read is None:
+            self.diagnostics.bad_record(row, f"record type {row.type!r} is not scored")
             return
-        engine = self.engine
-        before = len(engine.sessions)
+        before = len(self.engine.sessions)
+        read(self, row)
+        for index in range(before, len(self.engine.sessions)):
+            self._opened_at[index] = row.received_at_ms
+
+    def _rmonitor(self, row: LogRecord) -> None:
         for record in parse_lines([row.data]):
-            engine.apply(record)
+            self.scorer.apply(record)
             if type(record) is FeedError:
                 self.diagnostics.bad_record(row, record.reason)
-        for index in range(before, len(engine.sessions)):
-            self._opened_at[index] = row.received_at_ms
+
+    def _p3(self, row: LogRecord) -> None:
+        """A decoder frame: passings are crossings; status and other frames only counted."""
+        record = decode_hex_frame(row.data)
+        frames = self.diagnostics.p3_frames
+        if isinstance(record, P3Error):
+            frames["bad"] += 1
+            self.diagnostics.bad_record(row, f"P3 frame: {record.reason}")
+        elif isinstance(record, P3Passing):
+            frames["passing"] += 1
+            self.scorer.apply(record)
+        else:
+            frames["status" if isinstance(record, P3Status) else "other"] += 1
+
+    def _controllog(self, row: LogRecord) -> None:
+        try:
+            record = controllog_codec.decode(row.data)
+        except ValueError as exc:
+            self.diagnostics.bad_record(row, f"control log record: {exc}")
+            return
+        self.scorer.apply(record)
 
     async def _keep_sessions(self, db: AsyncSession) -> None:
         """Give each feed session a row in the event's sessions; keep results as they settle."""
         changed = False
         for index, session in enumerate(self.engine.sessions):
             finished = session.ended
-            state = (finished, session.name)
+            # A finished session changes only when race control adds to it: save it again then.
+            state = (finished, session.name, self.scorer.revision(index) if finished else -1)
             if self._saved.get(index) == state:
                 continue
             opened = _when(self._opened_at.get(index) or self._last_received_ms)
@@ -178,7 +234,7 @@ class EventProcessor:
             await db.commit()
 
     async def _save_result(self, db: AsyncSession, index: int, session_id: int, done: bool) -> None:
-        data = orjson.dumps(session_result(self.engine.sessions[index])).decode()
+        data = orjson.dumps(self.session_result(index)).decode()
         result = await db.scalar(
             select(SessionResult).where(
                 SessionResult.event_id == self.event_id, SessionResult.log_index == index
@@ -207,6 +263,10 @@ class EventProcessor:
                     )
             await db.commit()
 
+    def session_result(self, index: int) -> dict[str, Any]:
+        """A session's classification, with what loops and race control add to it."""
+        return session_result(self.engine.sessions[index], self.scorer.extras(index))
+
     def session_id_of(self, index: int) -> int | None:
         return self._session_ids.get(index)
 
@@ -228,6 +288,13 @@ class EventProcessor:
             ).all()
         for index, session_id, _finished in rows:
             self._session_ids[index] = session_id
+
+
+_READERS = {
+    "rmonitor": EventProcessor._rmonitor,
+    "p3": EventProcessor._p3,
+    "controllog": EventProcessor._controllog,
+}
 
 
 def _when(ms: int | None) -> datetime:
@@ -267,7 +334,9 @@ class ProcessorManager:
         async with lock:
             processor = self._processors.get(event_id)
             if processor is None:
-                processor = EventProcessor(event_id, self._sessions, self.broker)
+                async with self._sessions() as db:
+                    config = await track_config.load(db, event_id)
+                processor = EventProcessor(event_id, self._sessions, self.broker, config)
                 await processor.load_session_ids()
                 await processor.catch_up()
                 self._processors[event_id] = processor
@@ -279,8 +348,25 @@ class ProcessorManager:
         processor = await self.get(event_id)
         processor.last_activity = time.monotonic()
         await processor.catch_up()
+        processor.last_activity = time.monotonic()  # scoring a long batch is not silence
         await self._set_live(event_id, True)
         return processor
+
+    async def records_placed(self, event_id: int) -> None:
+        """Records joined the log from the server itself (a control-log import): a running
+        processor applies them now; one that is not running will when it starts."""
+        processor = self._processors.get(event_id)
+        if processor is not None:
+            await processor.catch_up()
+
+    async def reconfigure(self, event_id: int) -> None:
+        """The event's loops or entries changed: a running processor scores its log again."""
+        processor = self._processors.get(event_id)
+        if processor is None:
+            return
+        async with self._sessions() as db:
+            config = await track_config.load(db, event_id)
+        await processor.reconfigure(config)
 
     def discard(self, event_id: int) -> None:
         """Forget an event's processor without keeping anything (the event is being deleted)."""

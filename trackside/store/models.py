@@ -5,13 +5,16 @@ from trackside.store.base import Base
 from trackside.store.clients import MachineClient, SigningKey
 from trackside.store.events import Entry, Event, Organization, RaceClass, RaceSession
 from trackside.store.racelog import EventLive, LogRecord, RelaySource, SessionResult
+from trackside.store.track import ControlLogSource, EventLoop
 
 __all__ = [
     "Base",
+    "ControlLogSource",
     "EmailToken",
     "Entry",
     "Event",
     "EventLive",
+    "EventLoop",
     "LogRecord",
     "MachineClient",
     "Organization",

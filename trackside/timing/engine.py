@@ -9,6 +9,10 @@ new run begins with ``$I`` bursts *before* its ``$B``, a ``$I`` is held as pendi
 that do not tell which run they belong to (heartbeats, settings, more ``$I``) wait with it
 until a ``$B`` or a scoreboard record decides whether this is a new run or a reset of the
 current one. The previous run's final classification is never wiped by the next run's ``$I``.
+
+An event with no RMonitor feed is scored from loop passings in a session the scorer opens with
+``open_passings_session``; the first RMonitor record ends it, and from then on RMonitor alone
+opens sessions (``timing.scorer``).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class RaceEngine:
     unknown: int = 0
     kept_errors: list[FeedError] = field(default_factory=list)
     heartbeat: Heartbeat | None = None  # the latest, also between runs
+    rmonitor_seen: bool = False  # any RMonitor record applied yet (bad lines aside)
     _pending_reset: bool = False
     _pending: list[Record] = field(default_factory=list)
 
@@ -66,6 +71,8 @@ class RaceEngine:
         """Apply one record; a bad record is counted and kept, never raised."""
         self.records += 1
         kind = type(record)
+        if not self.rmonitor_seen and kind is not FeedError and kind is not CaptureBlock:
+            self._rmonitor_begins()
         if kind is Heartbeat and not self._pending_reset:
             # The once-a-second record: the hot path of every replay.
             self.heartbeat = record  # type: ignore[assignment]
@@ -88,6 +95,19 @@ class RaceEngine:
         self._route(record)
 
     # --- session boundaries ------------------------------------------------------------------
+
+    def open_passings_session(self, name: str) -> Session:
+        """A session scored from loop passings, for an event with no RMonitor feed (yet)."""
+        session = self._open(None, name)
+        session.from_passings = True
+        return session
+
+    def _rmonitor_begins(self) -> None:
+        """The RMonitor feed is the truth for order and laps: a passings session ends."""
+        self.rmonitor_seen = True
+        if self.current is not None and self.current.from_passings:
+            self.current.ended = True
+            self.current = None
 
     def _decide(self, record: Record) -> None:
         held, self._pending = self._pending, []

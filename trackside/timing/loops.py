@@ -221,7 +221,7 @@ class PitLaneTracker:
         double_detection_ms: int = DOUBLE_DETECTION_MS,
     ) -> None:
         self.layout = layout
-        self.transponders: Mapping[str, str] = transponders or {}
+        self.transponders: Mapping[str, str] = {} if transponders is None else transponders
         self.double_detection_ms = double_detection_ms
         self.cars: dict[str, CarLoops] = {}
         self.unknown_loop = 0

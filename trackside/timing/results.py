@@ -1,15 +1,25 @@
-"""Results as plain data: the shape ``trackside replay --output`` writes and the API serves."""
+"""Results as plain data: the shape ``trackside replay --output`` writes and the API serves.
+
+Every car carries its pit and loop fields and its race-control tally (``timing.extras``), with
+neutral values where no loop or log says anything, so the shape is one everywhere.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from trackside.timing.engine import RaceEngine
+from trackside.timing.extras import NONE, SessionExtras, loop_result, penalty_result
+from trackside.timing.loops import CarLoops
+from trackside.timing.penalties import CarPenalties
+from trackside.timing.scorer import Scorer
 from trackside.timing.session import Session
 from trackside.timing.standings import Standing, classify
 
 
-def car_result(row: Standing) -> dict[str, Any]:
+def car_result(
+    row: Standing, loops: CarLoops | None = None, penalties: CarPenalties | None = None
+) -> dict[str, Any]:
     car = row.car
     return {
         "number": car.number,
@@ -48,12 +58,18 @@ def car_result(row: Standing) -> dict[str, Any]:
         "last_lap_overall_best": row.last_lap_overall_best,
         "correction_ms": car.correction_ms or None,
         "stale": row.stale,
+        "laps_completed": row.laps_completed,
+        **penalty_result(penalties),
+        **loop_result(loops),
     }
 
 
-def session_result(session: Session) -> dict[str, Any]:
+def session_result(session: Session, extras: SessionExtras = NONE) -> dict[str, Any]:
     heart = session.heart
-    cars = [car_result(row) for row in classify(session)]
+    cars = [
+        car_result(row, extras.car_loops(row.car), extras.car_penalties(row.car))
+        for row in classify(session, extras.penalty_laps)
+    ]
     return {
         "run": session.run,
         "name": session.name,
@@ -84,11 +100,16 @@ def session_result(session: Session) -> dict[str, Any]:
     }
 
 
-def engine_result(engine: RaceEngine) -> dict[str, Any]:
+def engine_result(source: RaceEngine | Scorer) -> dict[str, Any]:
+    """Every session of an engine, or of a scorer with what its loops and log add."""
+    scorer = source if isinstance(source, Scorer) else Scorer(source)
+    engine = scorer.engine
     return {
         "records": engine.records,
         "errors": engine.errors,
         "unknown": engine.unknown,
-        "sessions": [session_result(s) for s in engine.sessions],
+        "sessions": [
+            session_result(s, scorer.extras(index)) for index, s in enumerate(engine.sessions)
+        ],
         "error_samples": [{"raw": e.raw, "reason": e.reason} for e in engine.kept_errors[:50]],
     }

@@ -78,6 +78,8 @@ class Session:
     # Highest race time seen; the feed's race clock falls back to 0 after the finish.
     race_clock_ms: int = 0
     seq: int = 0
+    # Scored from loop passings alone (no RMonitor feed): see ``timing.passing_laps``.
+    from_passings: bool = False
 
     def rename(self, name: str) -> None:
         self.name = name

@@ -2,15 +2,19 @@
 
 Order comes from the timing system (``$G`` in races, ``$H`` by best lap in practice and
 qualifying); everything else here is derived: class positions, gaps and differences, positions
-gained, best-lap marks and stale cars.
+gained, best-lap marks and stale cars. Penalty laps from the race-control log are deducted in
+races only, and re-order them by ``timing.penalties.apply_penalty_laps``; practice and
+qualifying are ordered by best lap, where a lap count decides nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from trackside.timing.car import Car
 from trackside.timing.flags import RACING_FLAGS
+from trackside.timing.penalties import ClassifiedCar, apply_penalty_laps
 from trackside.timing.session import RACE, Session
 
 # Used for the out-of-step guard before any lap time is known (§6 of the RMonitor reference).
@@ -27,7 +31,7 @@ class Standing:
     position: int
     class_position: int
     class_name: str
-    laps: int
+    laps: int  # after penalty laps
     total_time_ms: int | None
     last_lap_ms: int | None
     best_lap_ms: int | None
@@ -50,6 +54,13 @@ class Standing:
     last_lap_personal_best: bool = False
     last_lap_overall_best: bool = False
     stale: bool = False
+    laps_completed: int = 0  # as the timing system counted them
+    penalty_laps: int = 0  # deducted from ``laps_completed``
+
+
+def penalty_key(number: str) -> str:
+    """A car number as race-control logs are keyed (``feeds.controllog.parse_cars``)."""
+    return number.strip().lstrip("#").strip().upper()
 
 
 def _best(car: Car) -> tuple[int | None, int | None]:
@@ -110,13 +121,30 @@ def _best_interval(car: Standing, ref: Standing) -> tuple[int | None, int]:
     return max(0, car.best_lap_ms - ref.best_lap_ms), 0
 
 
-def classify(session: Session) -> list[Standing]:
-    """The session's standings, best first. Pure apart from remembering gaps last shown."""
+def _penalized(cars: list[Car], penalty_laps: Mapping[str, int]) -> tuple[list[Car], list[int]]:
+    """Cars re-ordered after their penalty laps, with the laps each has deducted."""
+    by_registration = {car.registration: car for car in cars}
+    deducted = {car.registration: penalty_laps.get(penalty_key(car.number), 0) for car in cars}
+    order = apply_penalty_laps(
+        [ClassifiedCar(car.registration, car.lap_count, car.total_time_ms) for car in cars],
+        deducted,
+    )
+    return [by_registration[line.car] for line in order], [line.penalty_laps for line in order]
+
+
+def classify(session: Session, penalty_laps: Mapping[str, int] | None = None) -> list[Standing]:
+    """The session's standings, best first. Pure apart from remembering gaps last shown.
+
+    ``penalty_laps``: laps to deduct per car number (``penalty_key``), races only.
+    """
     cars = [car for car in session.cars.values() if car.listed]
     is_race = session.type == RACE
     cars.sort(key=_race_key if is_race else _practice_key)
+    deducted = [0] * len(cars)
+    if is_race and penalty_laps:
+        cars, deducted = _penalized(cars, penalty_laps)
     rows: list[Standing] = []
-    for index, car in enumerate(cars, start=1):
+    for index, (car, penalty) in enumerate(zip(cars, deducted, strict=True), start=1):
         best_ms, best_lap = _best(car)
         rows.append(
             Standing(
@@ -124,12 +152,14 @@ def classify(session: Session) -> list[Standing]:
                 position=index,
                 class_position=0,
                 class_name=session.classes.get(car.class_id, "") if car.class_id else "",
-                laps=car.lap_count,
+                laps=car.lap_count - penalty,
                 total_time_ms=car.total_time_ms,
                 last_lap_ms=_last_lap(car, best_ms, best_lap),
                 best_lap_ms=best_ms,
                 best_lap=best_lap,
                 starting_position=car.starting_position,
+                laps_completed=car.lap_count,
+                penalty_laps=penalty,
             )
         )
     if not rows:

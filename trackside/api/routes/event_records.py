@@ -1,5 +1,7 @@
 """``/events/{eventId}/sessions|classes|entries``: read by anyone who may see the event,
 changed by its organizers and officials. One route factory, so the three stay alike.
+
+Entries (their transponders) and classes feed scoring, so changing them re-scores the event.
 """
 
 # No ``from __future__ import annotations``: the factory's route signatures name its
@@ -10,7 +12,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response, status
 from pydantic import BaseModel
 
-from trackside.api.deps import PagingDep, ReadableEvent, RunEvent, SessionDep, Writer, paged
+from trackside.api.deps import (
+    PagingDep,
+    PlatformDep,
+    ReadableEvent,
+    RunEvent,
+    SessionDep,
+    Writer,
+    paged,
+)
 from trackside.api.schemas.base import Patch
 from trackside.api.schemas.catalog import (
     ClassIn,
@@ -28,6 +38,8 @@ from trackside.store.events import Entry, RaceClass, RaceSession
 
 router = APIRouter(prefix="/events/{eventId}")
 
+SCORED = (Entry, RaceClass)  # kinds whose changes change what the scorer knows
+
 
 def _routes(
     kind: type[Any],
@@ -39,6 +51,11 @@ def _routes(
 ) -> None:
     ChildId = Annotated[int, Path(alias=id_name, ge=1, le=2**31 - 1)]
     tags = [plural]
+
+    async def rescore(platform: PlatformDep, event_id: int) -> None:
+        if kind in SCORED:
+            await platform.processors.reconfigure(event_id)
+
     item = f"/{plural}/{{{id_name}}}"
 
     async def list_children(
@@ -61,8 +78,10 @@ def _routes(
         event: RunEvent,
         _: Writer,
         session: SessionDep,
+        platform: PlatformDep,
     ) -> Any:
         row = await event_records.create(session, kind, event, body.model_dump())
+        await rescore(platform, event.id)
         return out.model_validate(row)
 
     async def update_child(
@@ -71,15 +90,19 @@ def _routes(
         child_id: ChildId,
         _: Writer,
         session: SessionDep,
+        platform: PlatformDep,
     ) -> Any:
         row = await event_records.get(session, kind, event, child_id)
-        return out.model_validate(await event_records.update(session, row, body.changes()))
+        updated = out.model_validate(await event_records.update(session, row, body.changes()))
+        await rescore(platform, event.id)
+        return updated
 
     async def delete_child(
-        event: RunEvent, child_id: ChildId, _: Writer, session: SessionDep
+        event: RunEvent, child_id: ChildId, _: Writer, session: SessionDep, platform: PlatformDep
     ) -> None:
         row = await event_records.get(session, kind, event, child_id)
         await event_records.delete(session, row)
+        await rescore(platform, event.id)
 
     noun = event_records.KINDS[kind]
     router.add_api_route(

@@ -1,0 +1,244 @@
+"""Scores an event from every kind of record its log holds, in log order. Pure.
+
+- RMonitor records go to the ``RaceEngine``: the truth for sessions, order and laps.
+- Loop crossings (P3 passings) go to a ``PitLaneTracker`` per session and add what RMonitor
+  lacks: pit in/out, in pit, pit stops and lane time, last loop, sector times. A crossing
+  belongs to the session being scored, else to the last one (cars pit after the flag).
+  Before any RMonitor record, crossings of a start/finish loop open a passings session whose
+  laps and order come from the loops (``timing.passing_laps``); the first RMonitor record ends
+  it. With loops but no start/finish loop, each RMonitor ``$J`` marks the lap boundary.
+- Race-control log records add warnings, penalty laps and black flags. An entry belongs to the
+  session being scored (else the last one) when its key first appears in the log, and its later
+  revisions follow it there; entries logged before any session belong to the first. So what
+  race control logs during a race counts in that race, and a log uploaded after it, too.
+
+Transponders map to car numbers by the event's entry list and by the feed's ``$A`` records,
+the feed winning (it is what the timing system uses now).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from trackside.feeds.controllog_records import (
+    ControlLogBadRow,
+    ControlLogEntry,
+    ControlLogRecord,
+    ControlLogRemoval,
+)
+from trackside.feeds.p3_records import P3Passing
+from trackside.feeds.records import Competitor, Passing, Record
+from trackside.timing.engine import RaceEngine
+from trackside.timing.extras import SessionExtras
+from trackside.timing.laps import SAME_CROSSING_MS
+from trackside.timing.loops import (
+    LAP_LINES,
+    LoopCrossing,
+    LoopLayout,
+    PitLaneTracker,
+    crossing_from_p3,
+)
+from trackside.timing.passing_laps import PASSINGS_SESSION, EntryInfo, PassingLaps
+from trackside.timing.penalties import CarPenalties, car_penalties
+from trackside.timing.session import Session
+
+CROSSINGS = (P3Passing, LoopCrossing)
+CONTROL_LOG = (ControlLogEntry, ControlLogBadRow, ControlLogRemoval)
+ScoredRecord = Record | P3Passing | LoopCrossing | ControlLogRecord
+
+
+@dataclass(slots=True)
+class LoopCounts:
+    """What became of the crossings applied, for diagnostics."""
+
+    crossings: int = 0
+    resent: int = 0  # a decoder's passing seen before (same decoder and passing number)
+    no_session: int = 0  # the RMonitor feed runs but has opened no session yet
+    unknown_loop: int = 0
+    duplicates: int = 0  # double detections
+    out_of_order: int = 0
+
+
+class Scorer:
+    """The engine, per-session loop trackers and the race-control log of one event."""
+
+    def __init__(
+        self,
+        engine: RaceEngine | None = None,
+        layout: LoopLayout | None = None,
+        entries: Iterable[EntryInfo] = (),
+    ) -> None:
+        self.engine = engine if engine is not None else RaceEngine()
+        self.layout = layout if layout is not None else LoopLayout(())
+        self.entries = {entry.number: entry for entry in entries}
+        self.transponders: dict[str, str] = {
+            e.transponder: e.number for e in self.entries.values() if e.transponder
+        }
+        self._lap_lines = any(loop.kind in LAP_LINES for loop in self.layout.loops)
+        self._trackers: dict[int, PitLaneTracker] = {}
+        self._passing_laps: dict[int, PassingLaps] = {}
+        self._seen: set[tuple[int, int]] = set()
+        self._last_lap_total: dict[tuple[int, str], int] = {}
+        self._revisions: dict[int, int] = {}
+        self._control: dict[int, list[ControlLogRecord]] = {}
+        self._control_pending: list[ControlLogRecord] = []
+        self._control_session: dict[str, int | None] = {}
+        self._penalties: dict[int, dict[str, CarPenalties]] = {}
+        self.loop_counts = LoopCounts()
+        self.control_records = 0
+
+    # --- what the snapshot builder and results read -----------------------------------------
+
+    @property
+    def sessions(self) -> list[Session]:
+        return self.engine.sessions
+
+    def revision(self, index: int) -> int:
+        """Changes whenever loops or the log change what session ``index`` shows."""
+        return self._revisions.get(index, 0)
+
+    def extras(self, index: int) -> SessionExtras:
+        tracker = self._trackers.get(index)
+        return SessionExtras(
+            loops=tracker.cars if tracker is not None else {}, penalties=self.penalties(index)
+        )
+
+    def penalties(self, index: int) -> dict[str, CarPenalties]:
+        """The race-control tally of the entries that belong to session ``index``."""
+        tally = self._penalties.get(index)
+        if tally is None:
+            tally = self._penalties[index] = car_penalties(self._control.get(index, ()))
+        return tally
+
+    def control_session(self, key: str) -> int | None:
+        """The session a log entry's key belongs to; None while no session exists."""
+        return self._control_session.get(key)
+
+    # --- records ------------------------------------------------------------------------------
+
+    def apply_all(self, records: Iterable[ScoredRecord]) -> None:
+        for record in records:
+            self.apply(record)
+
+    def apply(self, record: ScoredRecord) -> None:
+        """Apply one record of any kind; bad ones are counted where they are read."""
+        if isinstance(record, CROSSINGS):
+            self._crossing(record)
+        elif isinstance(record, CONTROL_LOG):
+            self._control_record(record)
+        else:
+            self._rmonitor(record)
+
+    def _rmonitor(self, record: Record) -> None:
+        engine = self.engine
+        had_sessions = bool(engine.sessions)
+        engine.apply(record)
+        kind = type(record)
+        if kind is Competitor and record.transponder:  # type: ignore[union-attr]
+            self._map_transponder(record)  # type: ignore[arg-type]
+        elif kind is Passing and self.layout.loops and not self._lap_lines:
+            self._feed_lap(record)  # type: ignore[arg-type]
+        if not had_sessions and engine.sessions:
+            self._attach_pending()
+
+    def _map_transponder(self, record: Competitor) -> None:
+        current = self.engine.current
+        car = current.cars.get(record.registration) if current is not None else None
+        number = car.number if car is not None else record.number or record.registration
+        if record.transponder:
+            self.transponders[record.transponder] = number
+
+    def _feed_lap(self, record: Passing) -> None:
+        """An RMonitor lap boundary, where no start/finish loop gives one (once a crossing)."""
+        current = self.engine.current
+        if current is None or record.registration not in current.cars:
+            return
+        index = len(self.engine.sessions) - 1
+        total = record.total_time_ms
+        key = (index, record.registration)
+        last = self._last_lap_total.get(key)
+        if total is not None:
+            if last is not None and abs(total - last) < SAME_CROSSING_MS:
+                return  # the same crossing re-sent with a corrected time
+            self._last_lap_total[key] = total
+        self._tracker(index).complete_lap(current.cars[record.registration].number)
+        self._bump(index)
+
+    def _crossing(self, record: P3Passing | LoopCrossing) -> None:
+        crossing = crossing_from_p3(record) if isinstance(record, P3Passing) else record
+        counts = self.loop_counts
+        counts.crossings += 1
+        if crossing.decoder_id is not None and crossing.passing_number is not None:
+            key = (crossing.decoder_id, crossing.passing_number)
+            if key in self._seen:
+                counts.resent += 1
+                return
+            self._seen.add(key)
+        loop = self.layout.loop_for(crossing.decoder_id, crossing.loop_id)
+        if loop is None:
+            counts.unknown_loop += 1
+            return
+        index = self._session_for_crossings()
+        if index is None:
+            counts.no_session += 1
+            return
+        tracker = self._tracker(index)
+        duplicates, out_of_order = tracker.duplicates, tracker.out_of_order
+        car = tracker.apply(crossing)
+        counts.duplicates += tracker.duplicates - duplicates
+        counts.out_of_order += tracker.out_of_order - out_of_order
+        if car is None:
+            return
+        self._bump(index)
+        laps = self._passing_laps.get(index)
+        if laps is not None and loop.kind in LAP_LINES:
+            laps.line_crossed(car, crossing.time_ms)
+
+    def _session_for_crossings(self) -> int | None:
+        engine = self.engine
+        if engine.rmonitor_seen or not self._lap_lines:
+            return len(engine.sessions) - 1 if engine.sessions else None
+        current = engine.current
+        if current is not None and current.from_passings:
+            return len(engine.sessions) - 1
+        session = engine.open_passings_session(PASSINGS_SESSION)
+        index = len(engine.sessions) - 1
+        self._passing_laps[index] = PassingLaps(session, self.entries)
+        if index == 0:
+            self._attach_pending()
+        return index
+
+    def _tracker(self, index: int) -> PitLaneTracker:
+        tracker = self._trackers.get(index)
+        if tracker is None:
+            tracker = self._trackers[index] = PitLaneTracker(self.layout, self.transponders)
+        return tracker
+
+    def _control_record(self, record: ControlLogRecord) -> None:
+        self.control_records += 1
+        sessions = self.engine.sessions
+        if record.key in self._control_session:
+            index = self._control_session[record.key]
+        else:
+            index = len(sessions) - 1 if sessions else None
+            self._control_session[record.key] = index
+        if index is None:
+            self._control_pending.append(record)
+            return
+        self._control.setdefault(index, []).append(record)
+        self._penalties.pop(index, None)
+        self._bump(index)
+
+    def _attach_pending(self) -> None:
+        """The first session opened: the entries logged before it belong to it."""
+        pending, self._control_pending = self._control_pending, []
+        for record in pending:
+            self._control_session[record.key] = 0
+            self._control.setdefault(0, []).append(record)
+        if pending:
+            self._penalties.pop(0, None)
+            self._bump(0)
+
+    def _bump(self, index: int) -> None:
+        self._revisions[index] = self._revisions.get(index, 0) + 1
