@@ -168,3 +168,35 @@ def test_race_start_worked_example() -> None:
     assert (c70["positions_gained"], cars["2"]["positions_gained"]) == (-1, 1)
     assert [p["flag"] for p in session["flag_periods"]][-1] == "green"
     assert session["type"] == "race" and session["flag"] == "green"
+
+
+def test_race_start_first_laps_by_hand() -> None:
+    """Checked by hand against the capture: the order and gaps as cars 2 and 70 complete laps."""
+    from trackside.feeds.capture import read_records
+    from trackside.feeds.records import PracticeOrder
+    from trackside.timing.engine import RaceEngine
+    from trackside.timing.standings import classify
+
+    engine = RaceEngine()
+    seen: dict[int, list] = {}
+    for path in (capture(name) for name in RACE_DAY):
+        for item in read_records(path.read_bytes()):
+            engine.apply(item.record)
+            record = item.record
+            # Orbits sends $J, then $G, then $H: after car 70's $H the board is whole.
+            if isinstance(record, PracticeOrder) and record.registration == "70":
+                laps = engine.current.cars["70"].race_laps
+                if laps:
+                    seen.setdefault(laps, classify(engine.current))
+    lap1, lap2 = seen[1], seen[2]
+    # Lap 1: car 2 led across the line at 3:19.713 (lap 2:24.594); car 70 0.463 s behind.
+    assert [r.car.number for r in lap1[:2]] == ["2", "70"]
+    assert (lap1[0].total_time_ms, lap1[0].last_lap_ms) == (199_713, 144_594)
+    assert (lap1[1].laps, lap1[1].gap_ms, lap1[1].difference_ms) == (1, 463, 463)
+    # Lap 2: 5:41.585 against 5:41.916; car 70's 2:21.740 is the fastest lap so far.
+    assert [r.car.number for r in lap2[:2]] == ["2", "70"]
+    assert lap2[1].gap_ms == 331
+    assert lap2[1].last_lap_ms == 141_740 and lap2[1].last_lap_overall_best
+    # Cars that have not crossed the line for lap 1 yet are a lap down on the leader.
+    back = [r for r in lap1 if r.laps == 0]
+    assert back and all(r.difference_laps == 1 for r in back)
