@@ -85,6 +85,15 @@ WRITES = [
             "penaltyRules": [{"pattern": "DT", "outcome": "black_flag"}],
         },
     ),
+    Write(
+        "POST",
+        "/relay/events/{public}/records",
+        "client_relay",
+        {
+            "source": "rmonitor",
+            "records": [{"seq": 1, "received_at": 1, "type": "rmonitor", "data": '$B,1,"R"'}],
+        },
+    ),
     Write("POST", "/users/{viewer}/roles", "admin", {"role": "official", "eventId": "{public}"}),
     Write("PUT", "/users/{viewer}/telemetry-level", "admin", {"telemetryLevel": 5}),
     Write(
