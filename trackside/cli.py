@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trackside.commands import clients, db, demo, serve, users
-from trackside.feeds.clock import format_duration
+from trackside.feeds.clock import format_duration, format_interval
 from trackside.relay.command import relay as relay_command
 from trackside.services import replay as replay_service
 from trackside.timing.results import engine_result
@@ -47,12 +47,6 @@ def _speed(value: str) -> str:
     if not speed > 0 or speed == float("inf"):
         raise typer.BadParameter("speed must be a positive number")
     return value
-
-
-def _interval(ms: int | None, laps: int) -> str:
-    if laps:
-        return f"{laps} lap" if laps == 1 else f"{laps} laps"
-    return format_duration(ms)
 
 
 @app.command()
@@ -133,8 +127,8 @@ def _print_session(session: dict) -> None:
             format_duration(car["total_time_ms"]),
             format_duration(car["last_lap_ms"]),
             format_duration(car["best_lap_ms"]),
-            _interval(car["gap_ms"], car["gap_laps"]),
-            _interval(car["difference_ms"], car["difference_laps"]),
+            format_interval(car["gap_ms"], car["gap_laps"]),
+            format_interval(car["difference_ms"], car["difference_laps"]),
             "" if gained is None else f"{gained:+d}",
         )
     console.print(table)

@@ -19,11 +19,11 @@ from signalrcore.hub_connection_builder import HubConnectionBuilder
 
 from tests.api.world import World
 from tests.conftest import REPO
+from trackside.feeds.clock import format_interval
 from trackside.live.compact import (
     EventInfo,
     flag_code,
     full_payload,
-    interval,
     live_session_of,
     result_time,
 )
@@ -105,7 +105,7 @@ def check_board(board: Board, live: dict[str, Any], expected: dict[str, Any]) ->
     for car in cars:
         shown = positions[car["number"]]
         assert shown["llp"] == (car.get("laps") or 0)
-        assert shown["og"] == interval(car.get("gap_ms"), car.get("gap_laps"))
+        assert shown["og"] == format_interval(car.get("gap_ms"), car.get("gap_laps"))
         assert shown["ltm"] == result_time(car.get("last_lap_ms"))
     assert board.state["es"]["f"] == flag_code(session.get("flag"))
 

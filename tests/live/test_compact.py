@@ -12,6 +12,7 @@ import orjson
 from tests.conftest import capture
 from tests.live.test_live_captures import RACE_DAY
 from trackside.feeds.capture import read_records
+from trackside.feeds.clock import format_interval
 from trackside.feeds.controllog import changes, parse_control_log
 from trackside.feeds.rmonitor import parse_lines
 from trackside.live.compact import (
@@ -23,7 +24,6 @@ from trackside.live.compact import (
     decode_status,
     encode_full,
     full_payload,
-    interval,
     result_time,
     transponder_id,
 )
@@ -139,8 +139,12 @@ def test_formats() -> None:
     assert result_time(None) == ""
     assert result_time(123_456) == "00:02:03.456"
     assert result_time(25 * 3_600_000 + 1) == "25:00:00.001"
-    assert (interval(None, 1), interval(5, 3), interval(1_234, 0)) == ("1 lap", "3 laps", "1.234")
-    assert interval(None, 0) == ""
+    assert (format_interval(None, 1), format_interval(5, 3), format_interval(1_234, 0)) == (
+        "1 lap",
+        "3 laps",
+        "1.234",
+    )
+    assert format_interval(None, 0) == ""
     assert (transponder_id("58488"), transponder_id("NE4"), transponder_id(None)) == (58488, 0, 0)
     assert transponder_id(str(2**32)) == 0
 

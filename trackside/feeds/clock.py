@@ -102,6 +102,14 @@ def format_duration(ms: int | None) -> str:
     return f"{sign}{s}.{frac:03d}"
 
 
+def format_interval(ms: int | None, laps: int | None) -> str:
+    """A gap or difference: ``"1 lap"``/``"N laps"`` when the cars are on different laps,
+    else the time (empty when there is none, as for the leader)."""
+    if laps:
+        return "1 lap" if laps == 1 else f"{laps} laps"
+    return format_duration(ms)
+
+
 def format_clock(ms: int | None) -> str:
     """Show a clock the RMonitor way, ``HH:MM:SS`` with unbounded hours."""
     if ms is None:

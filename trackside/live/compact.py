@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from trackside.feeds.clock import format_clock, format_duration
+from trackside.feeds.clock import format_clock, format_interval
 
 # The reference's Flags enumeration; trackside's "none" is its Unknown.
 FLAG_CODES = {
@@ -66,13 +66,6 @@ def result_time(ms: int | None) -> str:
     if ms is None:
         return ""
     return f"{format_clock(ms)}.{abs(ms) % 1000:03d}"
-
-
-def interval(ms: int | None, laps: int | None) -> str:
-    """A gap or difference: laps when the cars are on different laps, else a time."""
-    if laps:
-        return "1 lap" if laps == 1 else f"{laps} laps"
-    return format_duration(ms)
 
 
 def transponder_id(value: str | None) -> int:
@@ -132,10 +125,10 @@ def car_position(
         "bl": _or(car.get("best_lap"), 0),
         "ibt": bool(car.get("overall_best")),
         "btc": bool(car.get("class_best")),
-        "cg": interval(car.get("class_gap_ms"), car.get("class_gap_laps")),
-        "cd": interval(car.get("class_difference_ms"), car.get("class_difference_laps")),
-        "og": interval(car.get("gap_ms"), car.get("gap_laps")),
-        "od": interval(car.get("difference_ms"), car.get("difference_laps")),
+        "cg": format_interval(car.get("class_gap_ms"), car.get("class_gap_laps")),
+        "cd": format_interval(car.get("class_difference_ms"), car.get("class_difference_laps")),
+        "og": format_interval(car.get("gap_ms"), car.get("gap_laps")),
+        "od": format_interval(car.get("difference_ms"), car.get("difference_laps")),
         "ttm": result_time(car.get("total_time_ms")),
         "ltm": result_time(car.get("last_lap_ms")),
         "llp": _or(car.get("laps"), 0),

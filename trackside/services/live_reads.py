@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.feeds.clock import format_duration
+from trackside.feeds.clock import format_duration, format_interval
 from trackside.services.errors import NotFound
 from trackside.services.processors import ProcessorManager
 from trackside.store.events import Event, RaceSession
@@ -63,12 +63,6 @@ CSV_COLUMNS = (
 )
 
 
-def _interval(ms: int | None, laps: int) -> str:
-    if laps:
-        return "1 lap" if laps == 1 else f"{laps} laps"
-    return format_duration(ms)
-
-
 def results_csv(result: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -77,9 +71,9 @@ def results_csv(result: dict[str, Any]) -> str:
         row = []
         for _, key in CSV_COLUMNS:
             if key == "gap":
-                row.append(_interval(car["gap_ms"], car["gap_laps"]))
+                row.append(format_interval(car["gap_ms"], car["gap_laps"]))
             elif key == "difference":
-                row.append(_interval(car["difference_ms"], car["difference_laps"]))
+                row.append(format_interval(car["difference_ms"], car["difference_laps"]))
             elif key.endswith("_ms"):
                 row.append(format_duration(car[key]))
             elif car.get(key) is None:  # results kept before a field existed lack it
