@@ -6,10 +6,12 @@ no script, no CDN, nothing to build. Pure functions of a ``Session``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from trackside.feeds.clock import format_duration
 from trackside.timing.car import Car
+from trackside.timing.laps import Lap
 from trackside.timing.session import Session
 from trackside.timing.standings import classify
 
@@ -78,66 +80,79 @@ def _line(parts: list[str], car: Car, index: int, points: list[tuple[float, floa
     parts.append(f'<text x="{x + 4:.1f}" y="{y + 4:.1f}" fill="{color}">#{label}</text>')
 
 
-def lap_time_chart(session: Session, numbers: list[str] | None = None, limit: int = 10) -> str:
-    """Lap time against lap number for the leading cars (or the cars asked for)."""
+Scale = tuple[Callable[[int], float], list[tuple[int, str]]]  # value -> 0..1 down, ticks
+
+
+def _chart(
+    session: Session,
+    numbers: list[str] | None,
+    limit: int,
+    title: str,
+    y_label: str,
+    value_of: Callable[[Lap], int | None],
+    scale: Callable[[list[int]], Scale],
+) -> str:
+    """One line per car of ``value_of(lap)`` against the lap number, on the given scale."""
     cars = _chosen(session, numbers, limit)
-    laps = [lap for car in cars for lap in car.laps if lap.lap_time_ms > 0]
-    parts = _frame(f"Lap times — {session.name}", "lap time")
-    if not laps:
+    parts = _frame(f"{title} — {session.name}", y_label)
+    plotted = [
+        [(lap.number, value) for lap in car.laps if (value := value_of(lap)) is not None]
+        for car in cars
+    ]
+    values = [value for points in plotted for _, value in points]
+    if not values:
         parts.append(
             f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no laps yet</text>'
         )
         return "\n".join([*parts, "</svg>"])
-    max_lap = max(lap.number for lap in laps)
-    times = sorted(lap.lap_time_ms for lap in laps)
+    max_lap = max(number for points in plotted for number, _ in points)
+    to_y, ticks = scale(values)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def xy(number: int, value: int) -> tuple[float, float]:
+        return LEFT + plot_w * (number - 1) / max(1, max_lap - 1), TOP + plot_h * to_y(value)
+
+    _axes(parts, max_lap, [(xy(1, value)[1], label) for value, label in ticks])
+    for index, (car, points) in enumerate(zip(cars, plotted, strict=True)):
+        _line(parts, car, index, [xy(number, value) for number, value in points])
+    return "\n".join([*parts, "</svg>"])
+
+
+def _lap_time_scale(times: list[int]) -> Scale:
+    times = sorted(times)
     low = times[0]
     # Cap the scale a quarter above the median lap, so pit and yellow laps (drawn at the
     # bottom edge) don't flatten the racing laps.
-    median = times[len(times) // 2]
-    high = max(low + 1000, min(times[-1], median * 5 // 4))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    high = max(low + 1000, min(times[-1], times[len(times) // 2] * 5 // 4))
+    ticks = [low + (high - low) * i // 4 for i in range(5)]
+    return (
+        lambda ms: (min(ms, high) - low) / (high - low),
+        [(ms, format_duration(ms)) for ms in ticks],
+    )
 
-    def xy(number: int, ms: int) -> tuple[float, float]:
-        x = LEFT + plot_w * (number - 1) / max(1, max_lap - 1)
-        y = TOP + plot_h * (min(ms, high) - low) / (high - low)
-        return x, y
 
-    ticks = [(xy(1, low + (high - low) * i // 4)[1], format_duration(low + (high - low) * i // 4))
-             for i in range(5)]  # fmt: skip
-    _axes(parts, max_lap, ticks)
-    for index, car in enumerate(cars):
-        _line(
-            parts,
-            car,
-            index,
-            [xy(lap.number, lap.lap_time_ms) for lap in car.laps if lap.lap_time_ms > 0],
-        )
-    return "\n".join([*parts, "</svg>"])
+def _position_scale(positions: list[int]) -> Scale:
+    worst = max(positions)
+    step = max(1, worst // 8)
+    ticks = [1, *range(1 + step, worst + 1, step)]
+    return (lambda p: (p - 1) / max(1, worst - 1), [(p, str(p)) for p in ticks])
+
+
+def lap_time_chart(session: Session, numbers: list[str] | None = None, limit: int = 10) -> str:
+    """Lap time against lap number for the leading cars (or the cars asked for)."""
+    return _chart(
+        session,
+        numbers,
+        limit,
+        "Lap times",
+        "lap time",
+        lambda lap: lap.lap_time_ms if lap.lap_time_ms > 0 else None,
+        _lap_time_scale,
+    )
 
 
 def position_chart(session: Session, numbers: list[str] | None = None, limit: int = 10) -> str:
     """Overall position at the end of each lap, as the timing system gave it."""
-    cars = _chosen(session, numbers, limit)
-    laps = [lap for car in cars for lap in car.laps if lap.position is not None]
-    parts = _frame(f"Positions — {session.name}", "position")
-    if not laps:
-        parts.append(
-            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no laps yet</text>'
-        )
-        return "\n".join([*parts, "</svg>"])
-    max_lap = max(lap.number for lap in laps)
-    worst = max(lap.position or 1 for lap in laps)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def xy(number: int, position: int) -> tuple[float, float]:
-        x = LEFT + plot_w * (number - 1) / max(1, max_lap - 1)
-        y = TOP + plot_h * (position - 1) / max(1, worst - 1)
-        return x, y
-
-    step = max(1, worst // 8)
-    ticks = [(xy(1, p)[1], str(p)) for p in [1, *range(1 + step, worst + 1, step)]]
-    _axes(parts, max_lap, ticks)
-    for index, car in enumerate(cars):
-        points = [xy(lap.number, lap.position) for lap in car.laps if lap.position is not None]
-        _line(parts, car, index, points)
-    return "\n".join([*parts, "</svg>"])
+    return _chart(
+        session, numbers, limit, "Positions", "position", lambda lap: lap.position, _position_scale
+    )
