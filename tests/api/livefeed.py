@@ -13,20 +13,15 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from trackside.feeds.capture import decode_lines
+from trackside.services.demo import capture_feed
 
 
 def capture_lines(*paths: Path) -> list[tuple[int, str]]:
-    """The RMonitor lines of captures with their receive times, as a relay would send them."""
-    out: list[tuple[int, str]] = []
-    received = 0
-    for path in paths:
-        for line in decode_lines(path.read_bytes()):
-            if line.startswith("##"):
-                continue  # the capture's block headers: receive times are approximate here
-            received += 1
-            out.append((1_745_000_000_000 + received, line))
-    return out
+    """The RMonitor lines of captures (the demo's reader), each with a distinct receive time."""
+    return [
+        (1_745_000_000_000 + index, item.line)
+        for index, item in enumerate(capture_feed(paths), start=1)
+    ]
 
 
 async def post_lines(
