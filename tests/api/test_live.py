@@ -216,3 +216,21 @@ async def test_websocket_refusals(app: FastAPI, world: World) -> None:
         async with websockets.connect(url) as ws:
             first = orjson.loads(await ws.recv())
             assert first["data"]["sessions"][0]["name"] == "Test Race"
+
+
+async def test_missing_sessions_charts_and_pages_are_404(world: World) -> None:
+    event = world.ids["public"]
+    for path in (
+        f"/events/{event}/sessions/999999/results",  # no such session
+        f"/events/{event}/sessions/{world.ids['race']}/results",  # a session never timed
+        f"/events/{event}/live/sessions/5/charts/laps.svg",  # no such live session
+    ):
+        response = await world.client.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["detail"]
+    page = await world.client.get("/events/999999", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "no event 999999" in page.text
+    board = await world.client.get(f"/events/{event}", headers={"Accept": "text/html"})
+    assert board.status_code == 200 and 'data-event-id="' in board.text
+    api = await world.client.get(f"/events/{event}", headers=world.auth("viewer"))
+    assert api.json()["id"] == event  # API clients still get the Status API's JSON
