@@ -12,6 +12,7 @@ from trackside.api import errors
 from trackside.api.limits import BodyLimit
 from trackside.api.routes import (
     auth,
+    classification,
     control_log,
     event_records,
     events,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live,
         loops,
         control_log,
+        classification,
         stream,
         signalr,
         pages,

@@ -20,6 +20,7 @@ from trackside.feeds.controllog_records import (
     ControlLogRemoval,
     Penalty,
 )
+from trackside.feeds.stored import json_object
 
 RECORD_TYPE = "controllog"
 ENTRY, BAD_ROW, REMOVAL = "entry", "bad_row", "removal"
@@ -53,12 +54,7 @@ def encode(record: ControlLogRecord) -> str:
 
 def decode(text: str) -> ControlLogRecord:
     """A stored record back; ValueError when the text is not one."""
-    try:
-        data = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
+    data = json_object(text)
     try:
         return _record(data)
     except (KeyError, TypeError, ValueError) as exc:

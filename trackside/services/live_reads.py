@@ -1,7 +1,8 @@
 """Reading an event's live state: the snapshot, a session's results, diagnostics, charts.
 
-Results of a session the processor is scoring come from it; otherwise from the results kept
-when the session finished (or when the processor last stopped).
+Results of a session of the event's log come from its processor (started, replaying the log,
+if need be), with the officials' corrections applied; the results kept when a session
+finished serve sessions the log no longer has.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.feeds.clock import format_duration, format_interval
+from trackside.services import classification
 from trackside.services.errors import NotFound
 from trackside.services.processors import ProcessorManager
 from trackside.store.events import Event, RaceSession
@@ -28,12 +30,18 @@ async def session_results(
     row = await db.get(RaceSession, session_id)
     if row is None or row.event_id != event.id:
         raise NotFound(f"no session {session_id} in event {event.id}")
-    processor = manager.running(event.id)
-    if processor is not None:
-        index = processor.index_of(session_id)
-        if index is not None and index < len(processor.engine.sessions):
-            result = processor.session_result(index)
-            return {"sessionId": session_id, "finished": result["ended"], **result}
+    processor = await manager.get(event.id)  # replays the log: officials' decisions included
+    index = processor.index_of(session_id)
+    if index is not None and index < len(processor.engine.sessions):
+        result = processor.session_result(index)
+        official = classification.standing(processor, index)
+        return {
+            "sessionId": session_id,
+            "finished": result["ended"],
+            **result,
+            "cars": official.pop("cars"),
+            "classification": official,
+        }
     kept = await db.scalar(select(SessionResult).where(SessionResult.session_id == session_id))
     if kept is None:
         raise NotFound(f"session {session_id} has no timing results")
@@ -56,6 +64,9 @@ CSV_COLUMNS = (
     ("Start", "starting_position"),
     ("Gained", "positions_gained"),
     ("Stale", "stale"),
+    ("Status", "status"),
+    ("Penalty time", "penalty_ms"),
+    ("Lap correction", "lap_correction"),
     ("Penalty laps", "penalty_laps"),
     ("Warnings", "warnings"),
     ("Black flags", "black_flags"),

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from trackside.config import Settings
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
+from trackside.services.classification import Desk
 from trackside.services.controllog import ControlLogs
 from trackside.services.controllog_poller import ControlLogPoller
 from trackside.services.ingest import EventLocks
@@ -40,6 +41,7 @@ class Platform:
     event_locks: EventLocks
     control_logs: ControlLogs
     control_log_poller: ControlLogPoller
+    classification: Desk
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
@@ -71,6 +73,7 @@ class Platform:
             event_locks=event_locks,
             control_logs=control_logs,
             control_log_poller=ControlLogPoller(sessions, control_logs),
+            classification=Desk(event_locks, processors),
             keys=keys,
             tokens=TokenIssuer(settings, keys),
             passwords=Passwords(settings),

@@ -36,6 +36,7 @@ from trackside.live.broker import Broker
 from trackside.live.patch import LiveState, Message
 from trackside.live.snapshot import SnapshotBuilder
 from trackside.services import track_config
+from trackside.services.classification_book import ClassificationBook
 from trackside.services.track_config import TrackConfig
 from trackside.store.events import RaceSession
 from trackside.store.racelog import EventLive, LogRecord, SessionResult
@@ -103,7 +104,8 @@ class EventProcessor:
         self.scorer = Scorer(layout=config.layout, entries=config.entries)
         self.engine = self.scorer.engine
         self._builder = SnapshotBuilder(self.scorer)
-        self.state = LiveState(self._builder.build())
+        self.classification = self._new_book()
+        self.state = LiveState(self.classification.stamp(self._builder.build()))
         self.applied = 0  # position of the last log record applied
         self.diagnostics = Diagnostics()
         self.last_activity = time.monotonic()
@@ -130,6 +132,7 @@ class EventProcessor:
             self.scorer = Scorer(layout=config.layout, entries=config.entries)
             self.engine = self.scorer.engine
             self._builder = SnapshotBuilder(self.scorer)
+            self.classification = self._new_book()
             self.applied = 0
             self.diagnostics = Diagnostics()
             self._opened_at.clear()
@@ -155,7 +158,7 @@ class EventProcessor:
                 if len(rows) < CHUNK:
                     break
             await self._keep_sessions(db)
-        message = self.state.update(self._builder.build())
+        message = self.state.update(self.classification.stamp(self._builder.build()))
         if message is not None:
             await self._broker.publish(self.topic, frame(message))
         return message
@@ -200,6 +203,15 @@ class EventProcessor:
             self.diagnostics.bad_record(row, f"control log record: {exc}")
             return
         self.scorer.apply(record)
+
+    def _classification(self, row: LogRecord) -> None:
+        """An official's declaration, correction or withdrawal (``services.classification``)."""
+        refused = self.classification.apply(row.data)
+        if refused is not None:
+            self.diagnostics.bad_record(row, refused)
+
+    def _new_book(self) -> ClassificationBook:
+        return ClassificationBook(self.session_result, lambda: len(self.engine.sessions))
 
     async def _keep_sessions(self, db: AsyncSession) -> None:
         """Give each feed session a row in the event's sessions; keep results as they settle."""
@@ -294,6 +306,7 @@ _READERS = {
     "rmonitor": EventProcessor._rmonitor,
     "p3": EventProcessor._p3,
     "controllog": EventProcessor._controllog,
+    "classification": EventProcessor._classification,
 }
 
 

@@ -8,7 +8,8 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from trackside.api.deps import LiveEvent, PlatformDep, RunEvent, SessionDep
-from trackside.services import live_reads
+from trackside.api.schemas.classification import problems
+from trackside.services import live_reads, results_pdf
 from trackside.web import charts
 
 router = APIRouter(tags=["live"])
@@ -25,17 +26,33 @@ async def live_snapshot(event: LiveEvent, platform: PlatformDep) -> Response:
     return Response(orjson.dumps(processor.state.snapshot), media_type="application/json")
 
 
-@router.get("/events/{eventId}/sessions/{sessionId}/results", response_model=None)
+@router.get(
+    "/events/{eventId}/sessions/{sessionId}/results",
+    response_model=None,
+    responses={
+        200: {"content": {"text/csv": {}, "application/pdf": {}}},
+        **problems(401, 403, 404, 422),
+    },
+)
 async def session_results(
     event: LiveEvent,
     session_id: SessionId,
     session: SessionDep,
     platform: PlatformDep,
-    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    format: Annotated[Literal["json", "csv", "pdf"] | None, Query()] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
-    """The session's classification; ``?format=csv`` (or ``Accept: text/csv``) for CSV."""
+    """The session's classification with the officials' corrections and its status
+    (``classification``); ``?format=csv`` (or ``Accept: text/csv``) for CSV, ``?format=pdf``
+    (or ``Accept: application/pdf``) for the printable results sheet."""
     result = await live_reads.session_results(session, platform.processors, event, session_id)
+    if format == "pdf" or (format is None and accept and "application/pdf" in accept):
+        name = f"event-{event.id}-session-{session_id}-results.pdf"
+        return Response(
+            results_pdf.results_pdf(result, event.name),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     if format == "csv" or (format is None and accept and "text/csv" in accept):
         name = f"event-{event.id}-session-{session_id}-results.csv"
         return Response(
