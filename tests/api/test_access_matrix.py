@@ -122,6 +122,38 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/events/{eventId}/live/sessions/{index}/charts/{kind}.svg"): Case(
         "/events/{private}/live/sessions/0/charts/positions.svg", "organizer", "official", 200
     ),
+    # The official classification: the event's readers read it, officials and organizers decide.
+    ("GET", "/events/{eventId}/sessions/{sessionId}/classification"): Case(
+        "/events/{private}/sessions/{private_race}/classification",
+        "organizer",
+        "client_partner",
+        200,
+    ),
+    ("GET", "/events/{eventId}/sessions/{sessionId}/classification/versions"): Case(
+        "/events/{private}/sessions/{private_race}/classification/versions", "admin", "viewer", 200
+    ),
+    ("POST", "/events/{eventId}/sessions/{sessionId}/classification/declare"): Case(
+        "/events/{private}/sessions/{private_race}/classification/declare",
+        "organizer",
+        "official",
+        200,
+    ),
+    ("POST", "/events/{eventId}/sessions/{sessionId}/classification/corrections"): Case(
+        "/events/{private}/sessions/{private_race}/classification/corrections",
+        "admin",
+        "viewer",
+        201,
+        {"car": "9", "kind": "laps", "laps": -1, "reason": "short cut"},
+    ),
+    (
+        "DELETE",
+        "/events/{eventId}/sessions/{sessionId}/classification/corrections/{correctionId}",
+    ): Case(
+        "/events/{private}/sessions/{private_race}/classification/corrections/{private_correction}",
+        "organizer",
+        "other_organizer",
+        204,
+    ),
     ("GET", "/events/{eventId}/diagnostics"): Case(
         "/events/{public}/diagnostics", "official", "viewer", 200
     ),

@@ -94,6 +94,12 @@ WRITES = [
             "records": [{"seq": 1, "received_at": 1, "type": "rmonitor", "data": '$B,1,"R"'}],
         },
     ),
+    Write(
+        "POST",
+        "/events/{private}/sessions/{private_race}/classification/corrections",
+        "organizer",
+        {"car": "9", "kind": "time_penalty", "ms": 30000, "class": "GTU", "reason": "r"},
+    ),
     Write("POST", "/users/{viewer}/roles", "admin", {"role": "official", "eventId": "{public}"}),
     Write("PUT", "/users/{viewer}/telemetry-level", "admin", {"telemetryLevel": 5}),
     Write(
@@ -226,3 +232,25 @@ async def test_naive_times_are_refused(world: World) -> None:
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "startDate"
+
+
+async def test_bad_classification_paths_name_the_parameter(world: World) -> None:
+    """Declare and withdraw take no body: what they can get wrong is in the path."""
+    before = await _counts(world)
+    ids = all_ids(world)
+    base = f"/events/{ids['private']}/sessions"
+    url = f"{base}/{ids['private_race']}/classification"
+    organizer = world.auth("organizer")
+    for method, path, field in (
+        ("POST", f"{base}/x/classification/declare", "sessionId"),
+        ("POST", f"{base}/0/classification/declare", "sessionId"),
+        ("DELETE", f"{url}/corrections/abc", "correctionId"),
+        ("DELETE", f"{url}/corrections/-1", "correctionId"),
+        ("GET", f"{base}/{ids['private_race']}/results?format=doc", "format"),
+    ):
+        reply = await world.client.request(method, path, headers=organizer)
+        _assert_names_problem(reply, field)
+        assert reply.status_code == 422
+    unknown = await world.client.delete(f"{url}/corrections/999", headers=organizer)
+    assert unknown.status_code == 404 and "no correction 999" in unknown.json()["detail"]
+    assert await _counts(world) == before

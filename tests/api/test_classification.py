@@ -83,6 +83,7 @@ async def test_declare_correct_declare_again(world: World) -> None:
     seven = corrected["cars"][2]
     assert (seven["total_time_ms"], seven["penalty_ms"], seven["position"]) == (930000, 30000, 3)
     assert corrected["cars"][1]["gap_ms"] == 10000  # 9 behind 42
+    assert (seven["gap_ms"], seven["difference_ms"]) == (10000, 20000)
 
     dsq = await client.post(
         f"{url}/corrections",

@@ -58,24 +58,21 @@ def _interval(car: Car, ref: Car, race: bool) -> tuple[int | None, int]:
 
 
 def _number(classified: list[Car], race: bool) -> None:
-    """Positions, class positions, gaps and differences from the order given."""
-    leaders: dict[Any, Car] = {}
-    ahead_in_class: dict[Any, Car] = {}
-    counts: dict[Any, int] = {}
+    """Positions, class positions, and as the engine has them: gap to the car ahead,
+    difference to the leader (overall and in class); the leader has neither."""
+    groups: dict[Any, list[Car]] = {}
     for index, car in enumerate(classified):
         car["position"] = index + 1
-        klass = car["class"]
-        counts[klass] = counts.get(klass, 0) + 1
-        car["class_position"] = counts[klass]
-        first = classified[0]
-        car["gap_ms"], car["gap_laps"] = _interval(car, first, race)
-        ahead = classified[index - 1] if index else car
-        car["difference_ms"], car["difference_laps"] = _interval(car, ahead, race)
-        leader = leaders.setdefault(klass, car)
-        car["class_gap_ms"], car["class_gap_laps"] = _interval(car, leader, race)
-        previous = ahead_in_class.get(klass, car)
-        car["class_difference_ms"], car["class_difference_laps"] = _interval(car, previous, race)
-        ahead_in_class[klass] = car
+        groups.setdefault(car["class"], []).append(car)
+    for group, prefix in [(classified, ""), *((g, "class_") for g in groups.values())]:
+        for i, car in enumerate(group):
+            if prefix:
+                car["class_position"] = i + 1
+            ahead, leader = (group[i - 1], group[0]) if i else (None, None)
+            gap = _interval(car, ahead, race) if ahead else (None, 0)
+            difference = _interval(car, leader, race) if leader else (None, 0)
+            car[prefix + "gap_ms"], car[prefix + "gap_laps"] = gap
+            car[prefix + "difference_ms"], car[prefix + "difference_laps"] = difference
 
 
 def _unplaced(car: Car) -> None:
