@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trackside.commands import clients, db, demo, serve, users
+from trackside.commands import clients, db, demo, results, serve, users
 from trackside.feeds.clock import format_duration, format_interval
 from trackside.relay.command import relay as relay_command
 from trackside.services import replay as replay_service
@@ -26,6 +26,7 @@ app = typer.Typer(
 console = Console()
 app.command()(serve.serve)
 app.command()(demo.demo)
+app.command()(results.results)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(clients.app, name="clients")
