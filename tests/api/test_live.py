@@ -38,6 +38,7 @@ async def test_relayed_capture_scores_like_a_replay(world: World) -> None:
     live = (await world.client.get(f"/events/{event}/live")).json()  # public: no token
     (expected,) = replay_results(*RACE_DAY)["sessions"]
     (session,) = live["sessions"]
+    assert session.pop("classification") == {"status": "provisional", "revision": 0}
     assert session == _without_records(expected)
     assert live["version"] >= 1 and live["current"] == 0
     # The run became one of the event's sessions, with its results.

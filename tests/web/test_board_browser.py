@@ -55,6 +55,19 @@ async def test_board_follows_the_race_without_a_reload(app: FastAPI, world: Worl
         assert await second.nth(8).text_content() == "0.787"  # gap to the car ahead
         assert await page.get_attribute("#flagbar", "class") == "green"
 
+        # An official declares the classification: the board says so, live.
+        assert await page.text_content("#official") == "Provisional"
+        sessions = await world.client.get(f"/events/{event}/sessions", headers=world.auth("viewer"))
+        (race,) = [s["id"] for s in sessions.json() if s["name"] == "Saturday 8 Hour"]
+        declared = await world.client.post(
+            f"/events/{event}/sessions/{race}/classification/declare",
+            headers=world.auth("official"),
+        )
+        assert declared.status_code == 200, declared.text
+        await page.wait_for_function(
+            "document.querySelector('#official').textContent === 'Official — revision 1'"
+        )
+
         # Class filter: GP2 shows its own positions and in-class gaps.
         await page.select_option("#klass", "GP2")
         await page.wait_for_function("document.querySelectorAll('#rows tr').length < 52")

@@ -64,13 +64,14 @@ CSV_COLUMNS = (
     ("Start", "starting_position"),
     ("Gained", "positions_gained"),
     ("Stale", "stale"),
-    ("Status", "status"),
-    ("Penalty time", "penalty_ms"),
-    ("Lap correction", "lap_correction"),
     ("Penalty laps", "penalty_laps"),
     ("Warnings", "warnings"),
     ("Black flags", "black_flags"),
     ("Pit stops", "pit_stops"),
+    # The officials' corrections (``timing.classification``), after the columns older readers know.
+    ("Status", "status"),
+    ("Penalty time", "penalty_ms"),
+    ("Lap correction", "lap_correction"),
 )
 
 

@@ -57,6 +57,7 @@ def board_page(event_id: int, event_name: str) -> str:
   <div><div class="label">Flag</div><div class="clock" id="flag">none</div></div>
   <div><div class="label">To go</div><div class="clock" id="togo">—</div></div>
   <div><div class="label">Race time</div><div class="clock" id="racetime">--:--:--</div></div>
+  <div><div class="label">Results</div><div class="clock" id="official">—</div></div>
   <label>Session <select id="session"></select></label>
   <label>Class <select id="klass"><option value="">All classes</option></select></label>
   <div id="status">connecting…</div>

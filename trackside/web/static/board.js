@@ -102,6 +102,11 @@ function render() {
   if (session.laps_to_go !== null && session.laps_to_go !== undefined) togo = `${session.laps_to_go} laps`;
   else if (session.time_to_go_ms) togo = fmtClock(session.time_to_go_ms);
   el("togo").textContent = togo || "—";
+  // The official classification's status: provisional (live) until an official declares it.
+  const cls = session.classification;
+  el("official").textContent = !cls ? "—"
+    : cls.status === "official" ? `Official — revision ${cls.revision}` : "Provisional";
+  el("official").className = `clock ${cls ? cls.status : ""}`;
   renderClasses(session);
   const inClass = Boolean(state.klass);
   const cars = session.cars.filter((c) => !inClass || c.class === state.klass);
