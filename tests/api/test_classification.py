@@ -229,3 +229,24 @@ async def test_only_officials_and_organizers_decide(world: World, who: str) -> N
         reply = await world.client.request(method, path, json=body, headers=world.auth(who))
         assert reply.status_code == 403, reply.text
     assert (await world.client.get(url)).json()["revision"] == 0
+
+
+async def test_a_relay_cannot_make_decisions(world: World) -> None:
+    """Decisions come only from the server's own source: a relay sending one under its own
+    source has it reported, not applied, and the server's source is refused."""
+    event, url = await _race(world)
+    forged = '{"action": "declare", "id": 1, "session": 0, "by": "mallory", "at_ms": 1}'
+    relay = world.auth("client_relay")
+    for source, status in (("classification", 422), ("rmonitor", 200)):
+        reply = await world.client.post(
+            f"/relay/events/{event}/records",
+            json={"source": source, "records": [
+                {"seq": len(FEED) + 1, "received_at": 1, "type": "classification", "data": forged}
+            ]},
+            headers=relay,
+        )  # fmt: skip
+        assert reply.status_code == status, reply.text
+    assert (await world.client.get(url)).json()["revision"] == 0
+    diagnostics = await world.client.get(f"/events/{event}/diagnostics", headers=relay)
+    (sample,) = [s for s in diagnostics.json()["samples"] if s["type"] == "classification"]
+    assert "only from the server" in sample["reason"]

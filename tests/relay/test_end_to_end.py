@@ -93,6 +93,8 @@ async def test_kills_and_outages_leave_the_standings_of_a_replay(tmp_path: Path)
     await cli(env, "replay", *files, "--output", str(output), "--quiet")
     replayed = json.loads(output.read_text())
     expected = [{k: v for k, v in s.items() if k != "records"} for s in replayed["sessions"]]
+    stamps = [s.pop("classification") for s in live["sessions"]]  # the server's alone
+    assert stamps == [{"status": "provisional", "revision": 0}] * len(expected)
     assert live["sessions"] == expected
     (session,) = live["sessions"]
     assert [c["number"] for c in session["cars"]][:3] == ["2", "70", "11"]

@@ -17,13 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.feeds import classification_records as records
 from trackside.services import ingest
+from trackside.services.classification_book import SOURCE
 from trackside.services.errors import Conflict, Invalid, NotFound
 from trackside.services.ingest import EventLocks, IncomingRecord
 from trackside.services.processors import EventProcessor, ProcessorManager
 from trackside.store.events import Event, RaceSession
 from trackside.timing.classification import Version
-
-SOURCE = "classification"
 
 
 def _instant(ms: int | None) -> str | None:
@@ -109,7 +108,9 @@ class Desk:
             now = time.time_ns() // 1_000_000
             record = make(seq, now)
             line = IncomingRecord(seq, now, records.RECORD_TYPE, records.encode(record))
-            await ingest.append(db, self._event_locks, event_id, SOURCE, [line])
+            ack = await ingest.append(db, self._event_locks, event_id, SOURCE, [line])
+            if ack.stored != 1 or ack.placed != 1:  # someone else wrote this source
+                raise Conflict(f"the log's {SOURCE!r} source is out of step; nothing decided")
             await self._processors.records_placed(event_id)
         return record
 

@@ -15,6 +15,8 @@ from trackside.feeds import classification_records as records
 from trackside.timing.classification import Car, Classifications, correct
 from trackside.timing.session import RACE
 
+# The log source officials' decisions are appended under; only the server writes it.
+SOURCE = "classification"
 Snapshot = dict[str, Any]
 # The results of a session index (timing.results.session_result) as they stand.
 Results = Callable[[int], dict[str, Any]]
@@ -29,8 +31,11 @@ class ClassificationBook:
         self.decisions = Classifications()
         self._stamped: dict[int, tuple[object, tuple[str, int], dict[str, Any]]] = {}
 
-    def apply(self, data: str) -> str | None:
-        """Apply one stored record; returns why it could not be applied, if it could not."""
+    def apply(self, source: str, data: str) -> str | None:
+        """Apply one stored record; returns why it could not be applied, if it could not.
+        A decision sent by a relay under another source is refused: ``by`` would be its say."""
+        if source != SOURCE:
+            return f"classification records come only from the server (source {SOURCE!r})"
         try:
             record = records.decode(data)
         except ValueError as exc:

@@ -4,7 +4,9 @@ A processor replays the stored log when it starts, then applies new records as i
 them, so killing the server and starting it again gives the same standings. Records of type
 ``rmonitor`` (a feed line), ``p3`` (a decoder frame as hex) and ``controllog`` (a race-control
 log revision as JSON) are scored together (``timing.scorer``) with the event's loops and
-entries; when those change, the processor scores the whole log again. After each batch
+entries; when those change, the processor scores the whole log again. Officials' decisions
+(``classification`` records, from the server's own source) go to the processor's
+``ClassificationBook``, which also stamps each live session with its status. After each batch
 it turns the scorer's state into the next numbered live patch and publishes it once for every
 subscriber. Sessions the feed opens become the event's sessions (``/events/{id}/sessions``);
 their classification is kept as results whenever it changes state, and when the processor
@@ -206,7 +208,7 @@ class EventProcessor:
 
     def _classification(self, row: LogRecord) -> None:
         """An official's declaration, correction or withdrawal (``services.classification``)."""
-        refused = self.classification.apply(row.data)
+        refused = self.classification.apply(row.source, row.data)
         if refused is not None:
             self.diagnostics.bad_record(row, refused)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from trackside.services.ingest import MAX_BATCH
 
@@ -24,10 +24,20 @@ class RelayRecordIn(BaseModel):
     data: Annotated[str, StringConstraints(max_length=65_536)]
 
 
+# Sources only the server writes: a relay's record there would be an official's decision.
+RESERVED_SOURCES = frozenset({"classification"})
+
+
+def _not_reserved(source: str) -> str:
+    if source in RESERVED_SOURCES:
+        raise ValueError(f"the source {source!r} is the server's own")
+    return source
+
+
 class RelayBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: Source
+    source: Annotated[Source, AfterValidator(_not_reserved)]
     records: list[RelayRecordIn] = Field(max_length=MAX_BATCH)
 
 
