@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,7 +25,13 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description="Base URL the server is reached at (links in e-mail, token issuer). "
-        "Default: taken from each request.",
+        "Default: taken from each request, whose Host must then be an allowed host.",
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated Host names the server answers to ('*.example.org' "
+        "wildcards; '*' any, only behind a proxy that checks Host). Default: the public URL's "
+        "host, the serve address, localhost.",
     )
     realm: str = "trackside"
     token_audience: str = "trackside"
@@ -74,6 +81,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'trackside.db').resolve()}"
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Hosts a request may name: the operator's list, else ours (a forged Host is refused,
+        so a link built from the request cannot point anywhere else)."""
+        if self.allowed_hosts:
+            return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        hosts = [self.host.lower(), "localhost", "127.0.0.1", "::1"]
+        if self.public_url:
+            public = urlsplit(self.public_url).hostname
+            hosts.insert(0, (public or "").lower())
+        return [host for host in dict.fromkeys(hosts) if host]
 
     @property
     def is_sqlite(self) -> bool:
