@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import date
 
@@ -386,3 +387,19 @@ def test_date_in_a_column_of_its_own() -> None:
     assert isinstance(first, ControlLogEntry) and first.date == date(2025, 4, 26)
     assert isinstance(second, ControlLogBadRow) and second.reason == "no such date in '4/31/2025'"
     assert isinstance(third, ControlLogEntry) and third.date is None
+
+
+def test_a_catastrophic_pattern_runs_in_linear_time() -> None:
+    """``(a+)+$`` backtracks 2^n times in Python's ``re``; the board must not freeze on it."""
+    rules = penalty_rules({"(a+)+$": "warning", "(x+x+)+y": "black_flag"})
+    started = time.perf_counter()
+    assert rules.classify("a" * 30 + "!") == Penalty()
+    assert rules.classify("x" * 5000) == Penalty()
+    assert time.perf_counter() - started < 1.0
+
+
+def test_odd_digits_in_a_lap_count_are_no_count() -> None:
+    """``"²".isdigit()`` is True but ``int("²")`` raises: such a count is no count."""
+    rules = penalty_rules({r"(\S+)\s*laps?": "laps"})
+    assert rules.classify("² laps") == Penalty()
+    assert rules.classify("2 laps") == Penalty(PENALTY_LAPS, 2)
