@@ -39,6 +39,12 @@ class Settings(BaseSettings):
 
     access_token_ttl_s: int = Field(default=300, gt=0)
     refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, gt=0)
+    refresh_grace_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds a just-spent refresh token may be retried once (a lost reply) "
+        "before reuse counts as theft.",
+    )
     client_token_ttl_s: int = Field(default=300, gt=0)
     verify_email_ttl_s: int = Field(default=2 * 24 * 3600, gt=0)
     password_reset_ttl_s: int = Field(default=3600, gt=0)

@@ -13,6 +13,7 @@ from trackside.feeds.controllog import (
     PenaltyRules,
     changes,
     column_mapping,
+    decode_text,
     issues,
     parse_cars,
     parse_control_log,
@@ -160,6 +161,16 @@ def test_tab_delimited_and_repeated_ids() -> None:
     assert records[1] == ControlLogBadRow(
         "row:3", 3, ("1", "10:05", "6", "Warning"), "id '1' repeats row 2"
     )
+
+
+def test_excel_unicode_text_keeps_its_first_header() -> None:
+    """Excel's "Unicode Text" export: UTF-16LE with a BOM, tab-delimited, CRLF."""
+    text = "Time\tCar\tPenalty\r\n10:00\t5\tWarning\r\n10:05\t6\t1 Lap\r\n"
+    for data in (text.encode("utf-16"), b"\xfe\xff" + text.encode("utf-16-be")):
+        first, second = parse_control_log(decode_text(data))
+        assert isinstance(first, ControlLogEntry), first
+        assert first.cars == ("5",) and first.time_of_day_ms == 10 * 3600 * 1000
+        assert isinstance(second, ControlLogEntry) and second.penalty == Penalty(PENALTY_LAPS, 1)
 
 
 def test_no_header_is_one_bad_row() -> None:

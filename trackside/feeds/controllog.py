@@ -300,8 +300,11 @@ def parse_cars(text: str) -> tuple[str, ...]:
 
 
 def decode_text(data: bytes | str) -> str:
-    """Text of an upload: BOM dropped; UTF-8, else Windows-1252; NUL bytes removed."""
+    """Text of an upload: BOM dropped; UTF-16 by its BOM (Excel's "Unicode Text"), else
+    UTF-8, else Windows-1252; NUL bytes removed."""
     if isinstance(data, bytes):
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16", errors="replace").lstrip("\ufeff").replace("\x00", "")
         data = data.removeprefix(b"\xef\xbb\xbf")
         try:
             text = data.decode("utf-8")
