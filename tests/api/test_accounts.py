@@ -27,6 +27,12 @@ async def _follow(client: httpx.AsyncClient, link: str) -> httpx.Response:
     return await client.get(f"{parts.path}?{parts.query}")
 
 
+async def _tokens(client: httpx.AsyncClient) -> dict[str, str]:
+    login = await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
+    assert login.status_code == 200, login.text
+    return login.json()
+
+
 async def _register_and_verify(client: httpx.AsyncClient, mailbox: Mailbox) -> None:  # noqa: F811
     created = await client.post("/auth/register", json=NEW)
     assert created.status_code == 201, created.text
@@ -107,12 +113,8 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
     mailbox: Mailbox,  # noqa: F811
 ) -> None:
     await _register_and_verify(client, mailbox)
-    first = (
-        await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
-    ).json()
-    other_login = (
-        await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
-    ).json()
+    first = await _tokens(client)
+    other_login = await _tokens(client)
 
     second = await client.post("/auth/refresh", json={"refresh": first["refresh"]})
     assert second.status_code == 200
@@ -140,9 +142,7 @@ async def test_a_refresh_retried_after_a_lost_reply_keeps_the_login(
     mailbox: Mailbox,  # noqa: F811
 ) -> None:
     await _register_and_verify(client, mailbox)
-    login = (
-        await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
-    ).json()
+    login = await _tokens(client)
     lost = await client.post("/auth/refresh", json={"refresh": login["refresh"]})
     assert lost.status_code == 200  # … but the reply never reached the client
     retried = await client.post("/auth/refresh", json={"refresh": login["refresh"]})
@@ -160,9 +160,7 @@ async def test_the_grace_is_one_retry_only(
     mailbox: Mailbox,  # noqa: F811
 ) -> None:
     await _register_and_verify(client, mailbox)
-    login = (
-        await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
-    ).json()
+    login = await _tokens(client)
     assert (await client.post("/auth/refresh", json={"refresh": login["refresh"]})).is_success
     retried = await client.post("/auth/refresh", json={"refresh": login["refresh"]})
     assert retried.status_code == 200
@@ -174,9 +172,7 @@ async def test_the_grace_is_one_retry_only(
 
 async def test_password_reset_by_mail(client: httpx.AsyncClient, mailbox: Mailbox) -> None:  # noqa: F811
     await _register_and_verify(client, mailbox)
-    old = (
-        await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
-    ).json()
+    old = await _tokens(client)
 
     asked = await client.post("/auth/password-reset", json={"email": "rosa@example.org"})
     assert asked.status_code == 202
