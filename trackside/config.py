@@ -58,7 +58,15 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(
         default=None,
         description="smtp://[user:password@]host[:port][?starttls=true] or smtps://…; "
+        "STARTTLS is used whenever offered (required with starttls=true); "
         "without it, mail is written to the log.",
+    )
+    smtp_allow_plaintext_auth: bool = Field(
+        default=False,
+        description="Allow sending the SMTP user and password to a server that offers no TLS.",
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle (PEM) to verify the SMTP server's certificate with."
     )
     mail_from: str = "trackside <trackside@localhost>"
 
