@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     )
     rate_limit_window_s: float = Field(default=60.0, gt=0)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Let the control-log poller fetch loopback, private and link-local "
+        "addresses (a log on the track's own network); off, only public addresses.",
+    )
 
     redis_url: str | None = Field(
         default=None,

@@ -70,7 +70,9 @@ class Platform:
             processors=processors,
             event_locks=event_locks,
             control_logs=control_logs,
-            control_log_poller=ControlLogPoller(sessions, control_logs),
+            control_log_poller=ControlLogPoller(
+                sessions, control_logs, allow_private=settings.fetch_allow_private
+            ),
             keys=keys,
             tokens=TokenIssuer(settings, keys),
             passwords=Passwords(settings),
