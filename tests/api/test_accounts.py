@@ -213,8 +213,10 @@ async def test_names_and_addresses_are_unique(client: httpx.AsyncClient, mailbox
         "/auth/register", json={**NEW, "username": "ROSA", "email": "b@x.org"}
     )
     assert same_name.status_code == 409
+    assert same_name.json()["errors"][0]["field"] == "username"
     same_mail = await client.post("/auth/register", json={**NEW, "username": "other"})
     assert same_mail.status_code == 409
+    assert same_mail.json()["errors"][0]["field"] == "email"
 
 
 class TestWithoutSmtp:
