@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.databases"]  # SQLite + PostgreSQL fixtures for store, services, api
+pytest_plugins = [
+    "tests.databases",  # SQLite + PostgreSQL fixtures for store, services, api
+    "tests.redisserver",  # a real Redis (redis_url), started if down
+]
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"

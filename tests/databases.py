@@ -89,6 +89,8 @@ def test_settings(data_dir: Path, database_url: str | None, **overrides: object)
         "argon2_memory_kib": 8,
         "argon2_parallelism": 1,
         "public_url": None,
+        # In-process clients use http://test; real servers in tests listen on 127.0.0.1.
+        "allowed_hosts": "test,127.0.0.1,localhost",
         "smtp_url": None,
         "log_level": "warning",
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,7 +25,13 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description="Base URL the server is reached at (links in e-mail, token issuer). "
-        "Default: taken from each request.",
+        "Default: taken from each request, whose Host must then be an allowed host.",
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated Host names the server answers to ('*.example.org' "
+        "wildcards; '*' any, only behind a proxy that checks Host). Default: the public URL's "
+        "host, the serve address, localhost.",
     )
     realm: str = "trackside"
     token_audience: str = "trackside"
@@ -32,6 +39,12 @@ class Settings(BaseSettings):
 
     access_token_ttl_s: int = Field(default=300, gt=0)
     refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, gt=0)
+    refresh_grace_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds a just-spent refresh token may be retried once (a lost reply) "
+        "before reuse counts as theft.",
+    )
     client_token_ttl_s: int = Field(default=300, gt=0)
     verify_email_ttl_s: int = Field(default=2 * 24 * 3600, gt=0)
     password_reset_ttl_s: int = Field(default=3600, gt=0)
@@ -45,7 +58,15 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(
         default=None,
         description="smtp://[user:password@]host[:port][?starttls=true] or smtps://…; "
+        "STARTTLS is used whenever offered (required with starttls=true); "
         "without it, mail is written to the log.",
+    )
+    smtp_allow_plaintext_auth: bool = Field(
+        default=False,
+        description="Allow sending the SMTP user and password to a server that offers no TLS.",
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle (PEM) to verify the SMTP server's certificate with."
     )
     mail_from: str = "trackside <trackside@localhost>"
 
@@ -56,6 +77,11 @@ class Settings(BaseSettings):
     )
     rate_limit_window_s: float = Field(default=60.0, gt=0)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Let the control-log poller fetch loopback, private and link-local "
+        "addresses (a log on the track's own network); off, only public addresses.",
+    )
 
     redis_url: str | None = Field(
         default=None,
@@ -74,6 +100,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'trackside.db').resolve()}"
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Hosts a request may name: the operator's list, else ours (a forged Host is refused,
+        so a link built from the request cannot point anywhere else)."""
+        if self.allowed_hosts:
+            return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        hosts = [self.host.lower(), "localhost", "127.0.0.1", "::1"]
+        if self.public_url:
+            public = urlsplit(self.public_url).hostname
+            hosts.insert(0, (public or "").lower())
+        return [host for host in dict.fromkeys(hosts) if host]
 
     @property
     def is_sqlite(self) -> bool:

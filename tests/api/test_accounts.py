@@ -27,6 +27,12 @@ async def _follow(client: httpx.AsyncClient, link: str) -> httpx.Response:
     return await client.get(f"{parts.path}?{parts.query}")
 
 
+async def _tokens(client: httpx.AsyncClient) -> dict[str, str]:
+    login = await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
+    assert login.status_code == 200, login.text
+    return login.json()
+
+
 async def _register_and_verify(client: httpx.AsyncClient, mailbox: Mailbox) -> None:  # noqa: F811
     created = await client.post("/auth/register", json=NEW)
     assert created.status_code == 201, created.text
@@ -107,22 +113,21 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
     mailbox: Mailbox,  # noqa: F811
 ) -> None:
     await _register_and_verify(client, mailbox)
-    first = (
-        await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
-    ).json()
-    other_login = (
-        await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
-    ).json()
+    first = await _tokens(client)
+    other_login = await _tokens(client)
 
     second = await client.post("/auth/refresh", json={"refresh": first["refresh"]})
     assert second.status_code == 200
     assert second.json()["refresh"] != first["refresh"]
+    third = await client.post("/auth/refresh", json={"refresh": second.json()["refresh"]})
+    assert third.status_code == 200
 
+    # first's successor was used, so first coming back is a copy, not a retry.
     replayed = await client.post("/auth/refresh", json={"refresh": first["refresh"]})
     assert replayed.status_code == 401
     assert "already used" in replayed.json()["detail"]
     # The thief's replay also killed the legitimate successor …
-    successor = await client.post("/auth/refresh", json={"refresh": second.json()["refresh"]})
+    successor = await client.post("/auth/refresh", json={"refresh": third.json()["refresh"]})
     assert successor.status_code == 401
     # … but not an unrelated login.
     unrelated = await client.post("/auth/refresh", json={"refresh": other_login["refresh"]})
@@ -132,11 +137,42 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
     assert unknown.status_code == 401
 
 
+async def test_a_refresh_retried_after_a_lost_reply_keeps_the_login(
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,  # noqa: F811
+) -> None:
+    await _register_and_verify(client, mailbox)
+    login = await _tokens(client)
+    lost = await client.post("/auth/refresh", json={"refresh": login["refresh"]})
+    assert lost.status_code == 200  # … but the reply never reached the client
+    retried = await client.post("/auth/refresh", json={"refresh": login["refresh"]})
+    assert retried.status_code == 200, retried.text
+    # The token in the lost reply is void; the retry's token carries the login on.
+    void = await client.post("/auth/refresh", json={"refresh": lost.json()["refresh"]})
+    assert void.status_code == 401
+    # The void token coming back means someone holds it: the whole login is logged out.
+    again = await client.post("/auth/refresh", json={"refresh": retried.json()["refresh"]})
+    assert again.status_code == 401
+
+
+async def test_the_grace_is_one_retry_only(
+    client: httpx.AsyncClient,
+    mailbox: Mailbox,  # noqa: F811
+) -> None:
+    await _register_and_verify(client, mailbox)
+    login = await _tokens(client)
+    assert (await client.post("/auth/refresh", json={"refresh": login["refresh"]})).is_success
+    retried = await client.post("/auth/refresh", json={"refresh": login["refresh"]})
+    assert retried.status_code == 200
+    twice = await client.post("/auth/refresh", json={"refresh": login["refresh"]})
+    assert twice.status_code == 401
+    dead = await client.post("/auth/refresh", json={"refresh": retried.json()["refresh"]})
+    assert dead.status_code == 401
+
+
 async def test_password_reset_by_mail(client: httpx.AsyncClient, mailbox: Mailbox) -> None:  # noqa: F811
     await _register_and_verify(client, mailbox)
-    old = (
-        await client.post("/auth/login", json={"username": "rosa", "password": NEW["password"]})
-    ).json()
+    old = await _tokens(client)
 
     asked = await client.post("/auth/password-reset", json={"email": "rosa@example.org"})
     assert asked.status_code == 202
@@ -177,8 +213,10 @@ async def test_names_and_addresses_are_unique(client: httpx.AsyncClient, mailbox
         "/auth/register", json={**NEW, "username": "ROSA", "email": "b@x.org"}
     )
     assert same_name.status_code == 409
+    assert same_name.json()["errors"][0]["field"] == "username"
     same_mail = await client.post("/auth/register", json={**NEW, "username": "other"})
     assert same_mail.status_code == 409
+    assert same_mail.json()["errors"][0]["field"] == "email"
 
 
 class TestWithoutSmtp:

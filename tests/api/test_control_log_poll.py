@@ -14,7 +14,10 @@ import httpx
 import pytest
 
 from tests.api.world import World
+from tests.databases import test_settings
 from trackside.api.app import create_app
+from trackside.config import Settings
+from trackside.services import controllog_config
 
 LOG = "Time,Car,Description,Penalty\n10:00:00,7,Off track,Warning\n10:05:00,7,Contact,\n"
 
@@ -38,6 +41,12 @@ class LogHost:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    """Race control's host here is on loopback, which only an operator may allow."""
+    return test_settings(tmp_path / "data", database_url, fetch_allow_private=True)
 
 
 @pytest.fixture
@@ -151,3 +160,38 @@ async def test_a_poll_of_a_deleted_event_ends_its_task(
     await until(stopped)
     async with httpx.AsyncClient() as client:  # the host was polled, and is still up
         assert (await client.get(url)).status_code == 200
+
+
+class TestWithoutPrivateFetches:
+    @pytest.fixture
+    def settings(self, tmp_path: Path, database_url: str | None) -> Settings:
+        return test_settings(tmp_path / "data", database_url)
+
+    async def test_our_network_is_refused_at_put_and_at_every_poll(
+        self, world: World, host: tuple[LogHost, Path]
+    ) -> None:
+        server, log_file = host
+        log_file.write_text(LOG)
+        event = world.ids["public"]
+        path = f"/events/{event}/control-log/source"
+        for url in (
+            "http://169.254.169.254/latest/meta-data/",
+            f"http://localhost:{server.port}/log.csv",
+            "http://10.0.0.7/log.csv",
+        ):
+            refused = await world.client.put(
+                path, json={"url": url}, headers=world.auth("official")
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["field"] == "url"
+        # Stored before the rule (or DNS changed since): every poll checks again.
+        async with world.platform.sessions() as db:
+            spec = controllog_config.SourceSpec(
+                url=f"http://127.0.0.1:{server.port}/log.csv", interval_s=30.0
+            )
+            await controllog_config.put(db, event, spec)
+        await world.platform.control_log_poller.poll(event)
+        source = (await world.client.get(path, headers=world.auth("official"))).json()
+        assert source["lastStatus"] == "refused", source
+        assert "loopback" in source["lastError"]
+        assert (await world.client.get(f"/events/{event}/control-log")).json()["entries"] == []

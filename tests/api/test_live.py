@@ -235,3 +235,16 @@ async def test_missing_sessions_charts_and_pages_are_404(world: World) -> None:
     assert board.status_code == 200 and 'data-event-id="' in board.text
     api = await world.client.get(f"/events/{event}", headers=world.auth("viewer"))
     assert api.json()["id"] == event  # API clients still get the Status API's JSON
+
+
+async def test_pages_answering_by_accept_say_so_to_caches(world: World) -> None:
+    """``/`` and ``/events/{id}`` are HTML or JSON by ``Accept``: a shared cache must not hand
+    the board's HTML to an API client (or the JSON to a browser)."""
+    event = world.ids["public"]
+    for path in ("/", f"/events/{event}", "/events/999999"):
+        for accept in ("text/html", "application/json"):
+            response = await world.client.get(path, headers={"Accept": accept})
+            vary = {v.strip().lower() for v in response.headers.get("vary", "").split(",")}
+            assert "accept" in vary, (path, accept, response.headers)
+    other = await world.client.get("/healthz")
+    assert "accept" not in other.headers.get("vary", "").lower()

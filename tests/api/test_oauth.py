@@ -93,6 +93,27 @@ async def test_discovery_document(world: World) -> None:
     assert other.status_code == 404
 
 
+async def test_discovery_advertises_only_what_is_served(world: World) -> None:
+    """No authorization endpoint means no implicit ``token`` flow; no JWT client auth either."""
+    doc = (await world.client.get("/realms/trackside/.well-known/openid-configuration")).json()
+    assert doc["response_types_supported"] == []
+    assert "authorization_endpoint" not in doc
+    assert not any(key.startswith("token_endpoint_auth_signing") for key in doc)
+    assert not any(key.startswith("id_token") for key in doc)
+    assert set(doc["token_endpoint_auth_methods_supported"]) <= {
+        "client_secret_basic",
+        "client_secret_post",
+    }
+    refused = await world.client.post(
+        doc["token_endpoint"].removeprefix("http://test"),
+        data={
+            **CC,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        },
+    )
+    assert refused.status_code == 401
+
+
 CC = {"grant_type": "client_credentials"}
 ID = {"client_id": "{id}"}
 SECRET = {"client_secret": "{secret}"}

@@ -12,6 +12,7 @@ access and live tests cover on both databases; PostgreSQL would double the time 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -147,6 +148,37 @@ async def test_raw_protocol_subscribe_ping_and_ids(app: FastAPI, world: World) -
             with pytest.raises(websockets.ConnectionClosed):
                 await hub.recv()
         await until(lambda: get_hub(app).following(event) == 0, "every follower left")
+
+
+async def test_malformed_frames_close_the_connection_cleanly(
+    app: FastAPI, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Invalid UTF-8 and odd digits are protocol errors: a close or an error answer, never a
+    traceback, a 1011 or a connection left open with a dead reader."""
+    event = world.ids["public"]
+    async with serving(app) as host:
+        async with raw_hub(host) as hub:
+            await hub.send(type=1, invocationId="1", target="SubscribeToEvent", arguments=["²"])
+            assert "event id must be an integer" in (await hub.recv_type(3))["error"]
+            # A character split across two binary frames is fine …
+            message = f'{{"type":1,"target":"UnsubscribeFromEvent","arguments":[{event}]}}{RS}'
+            encoded = message.replace("Unsubscribe", "Unsubscribé").encode()
+            cut = encoded.index("é".encode()) + 1
+            await hub.ws.send(encoded[:cut])
+            await hub.ws.send(encoded[cut:])
+            await hub.ws.send(b"\xff\xfe{}" + RS.encode())  # … bytes that are no UTF-8 are not
+            closing = await hub.recv_type(7)
+            assert "UTF-8" in closing["error"]
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await hub.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
+        async with raw_hub(host, handshake=False) as hub:
+            await hub.ws.send(b'{"protocol":"json","version":1}\xc3' + RS.encode())
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await hub.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code != 1011
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 async def test_raw_refusals(app: FastAPI, world: World) -> None:

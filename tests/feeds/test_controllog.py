@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import date
 
@@ -12,6 +13,7 @@ from trackside.feeds.controllog import (
     PenaltyRules,
     changes,
     column_mapping,
+    decode_text,
     issues,
     parse_cars,
     parse_control_log,
@@ -159,6 +161,16 @@ def test_tab_delimited_and_repeated_ids() -> None:
     assert records[1] == ControlLogBadRow(
         "row:3", 3, ("1", "10:05", "6", "Warning"), "id '1' repeats row 2"
     )
+
+
+def test_excel_unicode_text_keeps_its_first_header() -> None:
+    """Excel's "Unicode Text" export: UTF-16LE with a BOM, tab-delimited, CRLF."""
+    text = "Time\tCar\tPenalty\r\n10:00\t5\tWarning\r\n10:05\t6\t1 Lap\r\n"
+    for data in (text.encode("utf-16"), b"\xfe\xff" + text.encode("utf-16-be")):
+        first, second = parse_control_log(decode_text(data))
+        assert isinstance(first, ControlLogEntry), first
+        assert first.cars == ("5",) and first.time_of_day_ms == 10 * 3600 * 1000
+        assert isinstance(second, ControlLogEntry) and second.penalty == Penalty(PENALTY_LAPS, 1)
 
 
 def test_no_header_is_one_bad_row() -> None:
@@ -386,3 +398,19 @@ def test_date_in_a_column_of_its_own() -> None:
     assert isinstance(first, ControlLogEntry) and first.date == date(2025, 4, 26)
     assert isinstance(second, ControlLogBadRow) and second.reason == "no such date in '4/31/2025'"
     assert isinstance(third, ControlLogEntry) and third.date is None
+
+
+def test_a_catastrophic_pattern_runs_in_linear_time() -> None:
+    """``(a+)+$`` backtracks 2^n times in Python's ``re``; the board must not freeze on it."""
+    rules = penalty_rules({"(a+)+$": "warning", "(x+x+)+y": "black_flag"})
+    started = time.perf_counter()
+    assert rules.classify("a" * 30 + "!") == Penalty()
+    assert rules.classify("x" * 5000) == Penalty()
+    assert time.perf_counter() - started < 1.0
+
+
+def test_odd_digits_in_a_lap_count_are_no_count() -> None:
+    """``"²".isdigit()`` is True but ``int("²")`` raises: such a count is no count."""
+    rules = penalty_rules({r"(\S+)\s*laps?": "laps"})
+    assert rules.classify("² laps") == Penalty()
+    assert rules.classify("2 laps") == Penalty(PENALTY_LAPS, 2)

@@ -215,3 +215,21 @@ def test_keep_alive() -> None:
     assert not alive.timed_out(30_999) and alive.timed_out(31_000)
     alive.received(30_000)
     assert not alive.timed_out(59_999) and alive.timed_out(60_000)
+
+
+def test_frames_decode_utf8_across_frames_and_refuse_bad_bytes() -> None:
+    reader = signalr.FrameReader()
+    data = '{"a":"é"}\x1e'.encode()
+    cut = data.index("é".encode()) + 1
+    assert reader.feed(data[:cut]) == []
+    assert reader.feed(data[cut:]) == ['{"a":"é"}']
+    with pytest.raises(signalr.ProtocolError, match="UTF-8"):
+        signalr.FrameReader().feed(b"\xff{}\x1e")
+
+
+def test_odd_digits_are_no_event_id() -> None:
+    for value in ("²", "\u0661", " 12x"):  # superscript two, Arabic-Indic one
+        call = signalr.Invocation("SubscribeToEvent", [value])
+        with pytest.raises(signalr.ProtocolError, match="event id"):
+            signalr.event_id_argument(call)
+    assert signalr.event_id_argument(signalr.Invocation("SubscribeToEvent", [" 12 "])) == 12

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-TOKEN_PATH = "/realms/trackside/protocol/openid-connect/token"
+TOKEN_PATH = "/oauth/token"
 TYPES = frozenset({"rmonitor", "p3"})
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.databases import test_settings
-from tests.mailbox import Mailbox, mailbox  # noqa: F401  (fixture)
+from tests.mailbox import Logins, Mailbox, mailbox, self_signed, serve_mailbox  # noqa: F401
 from trackside.services.mail import Mailer, SmtpTarget
 
 
@@ -64,3 +64,41 @@ async def test_a_dead_smtp_server_is_logged_not_raised(
     with caplog.at_level(logging.ERROR, logger="trackside.mail"):
         assert await mailer.send("rider@example.org", "Hi", "body") is False
     assert "could not send mail to rider@example.org" in caplog.text
+
+
+async def test_credentials_go_over_starttls_whenever_it_is_offered(tmp_path: Path) -> None:
+    """``smtp://user:pass@host`` without ``?starttls``: the server offers it, so it is used."""
+    context, ca_file = self_signed(tmp_path)
+    logins = Logins("timing", "s3cret pass")
+    with serve_mailbox(tls_context=context, logins=logins) as box:
+        settings = test_settings(tmp_path, None, smtp_url=box.url, smtp_ca_file=ca_file)
+        assert await Mailer(settings).send("rider@example.org", "Hi", "body") is True
+        (message,) = await box.await_for(1)
+    assert message["To"] == "rider@example.org"
+    assert logins.seen == [("timing", True)]
+
+
+async def test_credentials_are_never_sent_in_clear_unless_allowed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    logins = Logins("timing", "s3cret pass")
+    with serve_mailbox(logins=logins) as box:  # no TLS at all
+        refused = Mailer(test_settings(tmp_path, None, smtp_url=box.url))
+        with caplog.at_level(logging.ERROR, logger="trackside.mail"):
+            assert await refused.send("rider@example.org", "Hi", "body") is False
+        assert logins.seen == [] and box.messages == []
+        assert "STARTTLS" in caplog.text and "s3cret" not in caplog.text
+        allowed = Mailer(
+            test_settings(tmp_path, None, smtp_url=box.url, smtp_allow_plaintext_auth=True)
+        )
+        assert await allowed.send("rider@example.org", "Hi", "body") is True
+        await box.await_for(1)
+    assert logins.seen == [("timing", False)]
+
+
+async def test_an_untrusted_certificate_is_not_accepted(tmp_path: Path) -> None:
+    context, _ = self_signed(tmp_path)
+    with serve_mailbox(tls_context=context, logins=Logins("timing", "pw")) as box:
+        mailer = Mailer(test_settings(tmp_path, None, smtp_url=box.url))
+        assert await mailer.send("rider@example.org", "Hi", "body") is False
+        assert box.messages == []

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from trackside.api import errors
+from trackside.api.hosts import AllowedHosts
 from trackside.api.limits import BodyLimit
 from trackside.api.routes import (
     auth,
@@ -74,4 +75,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(pages.PageNegotiation)
+    app.add_middleware(AllowedHosts, allowed_hosts=settings.trusted_hosts)  # outermost
     return app

@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from trackside.api.problems import RateLimited, Unauthorized
+from trackside.services import records
 from trackside.services.errors import (
     Conflict,
     Forbidden,
@@ -72,6 +74,9 @@ async def on_service_error(_: Request, exc: ServiceError) -> JSONResponse:
     if isinstance(exc, Invalid):
         error = {"location": "body", "field": exc.field, "message": exc.message, "type": "value"}
         return _problem(status, f"invalid request: {exc.field}: {exc.message}", [error])
+    if isinstance(exc, Conflict) and exc.field:
+        error = {"location": "body", "field": exc.field, "message": exc.message, "type": "conflict"}
+        return _problem(status, exc.message, [error])
     return _problem(status, exc.message, headers=headers)
 
 
@@ -91,6 +96,17 @@ async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
     return _problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
+async def on_integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    """A constraint a service did not check first: still the client's clash, never a 500."""
+    log.warning("constraint violated on %s %s", request.method, request.url.path)
+    field = records.constraint_field(exc)
+    message = "the change clashes with a stored record"
+    if field is None:
+        return _problem(409, message)
+    error = {"location": "body", "field": field, "message": message, "type": "conflict"}
+    return _problem(409, f"{message}: {field}", [error])
+
+
 async def on_crash(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _problem(500, "internal server error")
@@ -102,4 +118,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Unauthorized, on_unauthorized)  # type: ignore[arg-type]
     app.add_exception_handler(RateLimited, on_rate_limited)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, on_integrity)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, on_crash)

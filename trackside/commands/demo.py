@@ -48,6 +48,7 @@ def demo(
         from trackside.services import demo as demo_service
 
         settings = Settings()
+        settings = settings.model_copy(update={"host": host})  # the demo's URL is an allowed Host
         if replay:
             feed = demo_service.capture_feed(replay)
             title = f"Replay of {replay[-1].stem}"

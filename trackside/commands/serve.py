@@ -25,6 +25,8 @@ def serve(
     from trackside.config import Settings
 
     settings = Settings()
+    if host:  # the address served is an allowed Host by default, as TRACKSIDE_HOST is
+        settings = settings.model_copy(update={"host": host})
     level = settings.log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)

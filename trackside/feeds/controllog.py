@@ -22,6 +22,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from trackside.feeds.controllog_records import (
     BLACK_FLAG,
@@ -37,6 +38,7 @@ from trackside.feeds.controllog_records import (
     Penalty,
     latest,
 )
+from trackside.feeds.patterns import Pattern, compile_pattern
 
 # ---------------------------------------------------------------------------- penalties
 
@@ -89,13 +91,13 @@ class PenaltyRules:
 
     rules: tuple[PenaltyRule, ...] = DEFAULT_RULES
     void_statuses: frozenset[str] = DEFAULT_VOID_STATUSES
-    _compiled: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    _compiled: tuple[Pattern, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for rule in self.rules:
             if rule.kind not in PENALTY_KINDS:
                 raise ValueError(f"unknown penalty kind {rule.kind!r} for {rule.pattern!r}")
-        compiled = tuple(re.compile(rule.pattern, re.IGNORECASE) for rule in self.rules)
+        compiled = tuple(compile_pattern(rule.pattern) for rule in self.rules)
         object.__setattr__(self, "_compiled", compiled)
         object.__setattr__(
             self, "void_statuses", frozenset(s.casefold() for s in self.void_statuses)
@@ -117,12 +119,13 @@ class PenaltyRules:
         return Penalty()
 
 
-def _count(match: re.Match[str]) -> int | None:
+def _count(match: Any) -> int | None:
     group = match.group(1) if match.re.groups else None
     if group is None:
         return None
     group = group.casefold()
-    return int(group) if group.isdigit() else _NUMBER_WORDS.get(group)
+    # isdecimal, not isdigit: "²".isdigit() is True and int("²") raises.
+    return int(group) if group.isascii() and group.isdecimal() else _NUMBER_WORDS.get(group)
 
 
 def penalty_rules(
@@ -297,8 +300,11 @@ def parse_cars(text: str) -> tuple[str, ...]:
 
 
 def decode_text(data: bytes | str) -> str:
-    """Text of an upload: BOM dropped; UTF-8, else Windows-1252; NUL bytes removed."""
+    """Text of an upload: BOM dropped; UTF-16 by its BOM (Excel's "Unicode Text"), else
+    UTF-8, else Windows-1252; NUL bytes removed."""
     if isinstance(data, bytes):
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16", errors="replace").lstrip("\ufeff").replace("\x00", "")
         data = data.removeprefix(b"\xef\xbb\xbf")
         try:
             text = data.decode("utf-8")

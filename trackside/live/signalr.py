@@ -12,6 +12,7 @@ Broadcasts carry no ``invocationId``: with one, the JS client answers with a Com
 
 from __future__ import annotations
 
+import codecs
 import secrets
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -115,9 +116,19 @@ class FrameReader:
 
     max_buffered: int = MAX_BUFFERED_CHARS
     _tail: str = ""
+    # Binary frames may split a character between them: decode incrementally, strictly.
+    _utf8: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")("strict")
+    )
 
     def feed(self, data: str | bytes) -> list[str]:
-        text = data.decode() if isinstance(data, bytes | bytearray) else data
+        if isinstance(data, bytes | bytearray):
+            try:
+                text = self._utf8.decode(data)
+            except UnicodeDecodeError as exc:
+                raise ProtocolError(f"invalid UTF-8 at byte {exc.start}") from None
+        else:
+            text = data
         pieces = (self._tail + text).split(RECORD_SEPARATOR)
         self._tail = pieces.pop()
         if len(self._tail) > self.max_buffered:
@@ -393,6 +404,7 @@ def event_id_argument(call: Invocation) -> int:
     value = call.arguments[0]
     if type(value) is int:
         return value
-    if type(value) is str and value.strip().isdigit():
+    # isascii + isdecimal: "²".isdigit() is True, yet int("²") raises.
+    if type(value) is str and value.strip().isascii() and value.strip().isdecimal():
         return int(value)
     raise ProtocolError(f"{call.target}: event id must be an integer, got {value!r}")

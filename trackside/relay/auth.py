@@ -16,7 +16,8 @@ import httpx
 
 from trackside.relay.errors import Outage, Refused, describe, detail, retry_after
 
-REALM_TOKEN_PATH = "/realms/trackside/protocol/openid-connect/token"
+# The realm-free token route: a server's realm (TRACKSIDE_REALM) is its own business.
+TOKEN_PATH = "/oauth/token"
 DEFAULT_LIFETIME = 60.0
 
 
@@ -31,7 +32,7 @@ class TokenClient:
         renew_at: float = 0.8,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.url = server.rstrip("/") + REALM_TOKEN_PATH
+        self.url = server.rstrip("/") + TOKEN_PATH
         self._http = http
         self._client_id = client_id
         self._client_secret = client_secret
@@ -70,10 +71,13 @@ class TokenClient:
             response = await self._http.post(self.url, data=form)
         except httpx.HTTPError as exc:
             raise Outage(f"token: {describe(exc)}") from None
-        if response.status_code in (400, 401, 403):
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise Outage(f"token: server answered {status}", retry_after(response))
+        if status in (404, 405):  # a person must fix --server: retrying will not help
+            raise Refused(f"token: no token endpoint at {self.url} (HTTP {status})")
+        if 400 <= status < 500:
             raise Refused(f"token: client credentials refused ({detail(response)})")
-        if response.status_code == 429 or response.status_code >= 500:
-            raise Outage(f"token: server answered {response.status_code}", retry_after(response))
         try:
             body = response.json()
             token = body["access_token"]

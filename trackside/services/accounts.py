@@ -25,9 +25,9 @@ async def _check_free(session: AsyncSession, username: str, email: str) -> None:
         select(User.username).where(func.lower(User.username) == username.lower())
     )
     if taken is not None:
-        raise Conflict(f"username {username!r} is taken")
+        raise Conflict(f"username {username!r} is taken", "username")
     if await session.scalar(select(User.id).where(User.email == email.lower())) is not None:
-        raise Conflict("an account with this e-mail address exists")
+        raise Conflict("an account with this e-mail address exists", "email")
 
 
 async def create(

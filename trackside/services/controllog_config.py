@@ -7,7 +7,6 @@ configuration reads uploads with the default columns and rules.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from trackside.feeds.controllog import (
     column_mapping,
     penalty_rules,
 )
+from trackside.feeds.patterns import PatternError, compile_pattern
 from trackside.services.errors import Invalid
 from trackside.store.track import ControlLogSource
 
@@ -57,10 +57,9 @@ def _rules(rules: Sequence[tuple[str, str]], void: Sequence[str] | None) -> Pena
         return PenaltyRules(DEFAULT_RULES, frozenset(statuses))
     for index, (pattern, outcome) in enumerate(rules):
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            reason = f"not a regular expression: {exc}"
-            raise Invalid(f"penaltyRules.{index}.pattern", reason) from None
+            compile_pattern(pattern)
+        except PatternError as exc:
+            raise Invalid(f"penaltyRules.{index}.pattern", str(exc)) from None
         kind, _, count = outcome.strip().partition(":")
         if kind.strip() not in PENALTY_KINDS or (count and not count.strip().isdigit()):
             kinds = ", ".join(sorted(PENALTY_KINDS))

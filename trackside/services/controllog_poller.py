@@ -4,6 +4,7 @@ One task per event with a URL, started with the server and whenever the source i
 ends when the source is deleted (or its event). A poll that fails (refused, timed out, not
 200, not a CSV) is recorded on the source (``lastStatus``/``lastError``) and tried again at the
 next interval: the log's host may come back. Nothing a poll finds unchanged is appended.
+URLs are fetched through ``services.fetch``: no private addresses, bounded redirects and size.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from trackside.services.controllog import ControlLogs
+from trackside.services.fetch import FetchRefused, TooLarge, fetch
 from trackside.store.track import ControlLogSource
 
 log = logging.getLogger(__name__)
@@ -29,10 +31,15 @@ MAX_LOG_BYTES = 8 * 1024 * 1024  # a control log is a few hundred rows; refuse a
 
 class ControlLogPoller:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], control_logs: ControlLogs
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        control_logs: ControlLogs,
+        *,
+        allow_private: bool = False,
     ) -> None:
         self._sessions = sessions
         self._control_logs = control_logs
+        self._allow_private = allow_private  # TRACKSIDE_FETCH_ALLOW_PRIVATE
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._client: httpx.AsyncClient | None = None
 
@@ -102,16 +109,20 @@ class ControlLogPoller:
 
     async def _fetch_and_import(self, event_id: int, url: str) -> tuple[str, str | None]:
         try:
-            response = await self._http().get(url)
+            response = await fetch(
+                self._http(), url, max_bytes=MAX_LOG_BYTES, allow_private=self._allow_private
+            )
+        except FetchRefused as exc:
+            return "refused", f"not fetched: {exc}"
+        except TooLarge:
+            return "too large", f"the log is over {MAX_LOG_BYTES} bytes"
         except httpx.HTTPError as exc:
             return "unreachable", f"{type(exc).__name__}: {exc}".rstrip(": ")
-        if response.status_code != 200:
-            return f"HTTP {response.status_code}", f"the log URL answered {response.status_code}"
-        if len(response.content) > MAX_LOG_BYTES:
-            return "too large", f"the log is over {MAX_LOG_BYTES} bytes"
+        if response.status != 200:
+            return f"HTTP {response.status}", f"the log URL answered {response.status}"
         try:
             async with self._sessions() as db:
-                result = await self._control_logs.import_csv(db, event_id, response.content)
+                result = await self._control_logs.import_csv(db, event_id, response.body)
         except Exception:  # a failed import must not end the polling
             log.exception("event %s: control log import failed", event_id)
             return "import failed", "the import failed on the server; see its log"
@@ -123,7 +134,8 @@ class ControlLogPoller:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=True)
+            # Redirects are followed by fetch(), which checks every hop.
+            self._client = httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False)
         return self._client
 
     async def close(self) -> None:

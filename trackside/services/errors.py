@@ -14,7 +14,14 @@ class NotFound(ServiceError):
 
 
 class Conflict(ServiceError):
-    """409: the change clashes with what is stored (a taken name, a record in use)."""
+    """409: the change clashes with what is stored (a taken name, a record in use).
+
+    ``field`` names the request field that clashes, when one does, so a client can point at it.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Unauthenticated(ServiceError):

@@ -35,6 +35,13 @@ async def get(session: AsyncSession, kind: type[Child], event: Event, child_id: 
 
 
 async def _check(session: AsyncSession, row: Any) -> None:
+    """Rules the database cannot state. No autoflush: the pending change may clash, and the
+    clash must surface at commit (a 409 naming the field), not inside this lookup."""
+    with session.no_autoflush:
+        await _check_rules(session, row)
+
+
+async def _check_rules(session: AsyncSession, row: Any) -> None:
     if isinstance(row, RaceSession) and row.end_time is not None and row.end_time < row.start_time:
         raise Invalid("endTime", "endTime is before startTime")
     if isinstance(row, Entry) and row.class_id is not None:

@@ -2,6 +2,9 @@
 
 Each refresh hands out a new refresh token and spends the old one. Presenting a spent token
 again means it was copied, so the whole family (every token descended from that login) dies.
+One exception: a client whose reply was lost retries with the token it still holds. Within
+``refresh_grace_s`` of spending it, while the token that reply carried is still unused, the
+retry gets a fresh pair and the lost token is revoked — once; a second retry is a replay.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ async def refresh(platform: Platform, session: AsyncSession, *, token: str, iss:
     if row is None:
         raise Unauthenticated("unknown refresh token")
     now = utcnow()
+    retry = row.revoked_at is None and row.used_at is not None
+    if retry and await _lost_reply(platform, session, row, now):
+        return await _reissue(platform, session, row, iss)
     if row.revoked_at is not None or row.used_at is not None:
         await revoke_family(session, row.family_id)
         await session.commit()
@@ -70,12 +76,46 @@ async def refresh(platform: Platform, session: AsyncSession, *, token: str, iss:
         await revoke_family(session, row.family_id)
         await session.commit()
         raise Unauthenticated("refresh token already used; every session from it is logged out")
+    return await _reissue(platform, session, row, iss)
+
+
+async def _reissue(
+    platform: Platform, session: AsyncSession, row: RefreshToken, iss: str
+) -> TokenPair:
     user = await session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("account not found or disabled")
     pair = _issue(platform, session, user, row.family_id, iss)
     await session.commit()
     return pair
+
+
+async def _lost_reply(
+    platform: Platform, session: AsyncSession, row: RefreshToken, now: datetime
+) -> bool:
+    """True (and the unseen successor revoked) if this spent token is a retry after a lost
+    reply: spent moments ago, and the token it was exchanged for never used nor revoked."""
+    assert row.used_at is not None
+    if now - row.used_at > timedelta(seconds=platform.settings.refresh_grace_s):
+        return False
+    successor = await session.scalar(
+        select(RefreshToken)
+        .where(RefreshToken.family_id == row.family_id, RefreshToken.id > row.id)
+        .order_by(RefreshToken.id)
+        .limit(1)
+    )
+    if successor is None:
+        return False
+    revoked = await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == successor.id,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return revoked.rowcount == 1  # type: ignore[attr-defined]  # else used, or retried already
 
 
 async def revoke_family(session: AsyncSession, family_id: str) -> None:

@@ -20,7 +20,7 @@ from trackside.services.keys import KeyRing
 from trackside.services.mail import Mailer
 from trackside.services.passwords import Passwords
 from trackside.services.processors import ProcessorManager
-from trackside.services.ratelimit import InMemoryRateLimiter, RateLimiter
+from trackside.services.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from trackside.services.tokens import TokenIssuer
 from trackside.store import migrate
 from trackside.store.db import create_engine, session_factory
@@ -72,13 +72,19 @@ class Platform:
             processors=processors,
             event_locks=event_locks,
             control_logs=control_logs,
-            control_log_poller=ControlLogPoller(sessions, control_logs),
+            control_log_poller=ControlLogPoller(
+                sessions, control_logs, allow_private=settings.fetch_allow_private
+            ),
             classification=Desk(event_locks, processors),
             keys=keys,
             tokens=TokenIssuer(settings, keys),
             passwords=Passwords(settings),
             mailer=Mailer(settings),
-            limiter=InMemoryRateLimiter(),
+            limiter=(
+                RedisRateLimiter.from_url(settings.redis_url)
+                if settings.redis_url
+                else InMemoryRateLimiter()
+            ),
         )
 
     async def ready(self) -> bool:
@@ -97,5 +103,6 @@ class Platform:
             await self.control_log_poller.close()
             await self.processors.close()
             await self.broker.close()
+            await self.limiter.close()
         finally:
             await self.engine.dispose()

@@ -1,13 +1,24 @@
-"""Rate limits behind one small interface; in-process now, shared (Redis) later.
+"""Rate limits behind one small interface: in-process, or shared by every node through Redis.
 
-The in-memory limiter is GCRA: ``limit`` requests per ``window_s``, bursts up to ``limit``.
+Both are GCRA: ``limit`` requests per ``window_s``, bursts up to ``limit``; one number per key
+(its theoretical arrival time). In memory the keys live in an LRU of bounded size, so a flood
+of new keys (one per client address) costs O(1) per request and never grows without bound. In
+Redis one Lua script does the same atomically, on Redis' clock, with the key expiring when
+its limit no longer matters; several nodes behind a load balancer then share each limit.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("trackside.ratelimit")
 
 
 class RateLimiter(Protocol):
@@ -15,13 +26,18 @@ class RateLimiter(Protocol):
         """Count one request; return None if allowed, else seconds until one would be."""
         ...
 
+    async def close(self) -> None: ...
+
 
 class InMemoryRateLimiter:
     MAX_KEYS = 100_000
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_KEYS
+    ) -> None:
         self._clock = clock
-        self._tat: dict[str, float] = {}  # theoretical arrival time per key
+        self._max_keys = max_keys
+        self._tat: OrderedDict[str, float] = OrderedDict()  # least recently hit first
 
     async def hit(self, key: str, limit: int, window_s: float) -> float | None:
         now = self._clock()
@@ -31,9 +47,58 @@ class InMemoryRateLimiter:
         if now < allowed_at:
             return allowed_at - now
         self._tat[key] = tat + interval
-        if len(self._tat) > self.MAX_KEYS:
-            self._forget_idle(now)
+        self._tat.move_to_end(key)
+        while len(self._tat) > self._max_keys:
+            # The least recently hit key: the one whose limit has most likely lapsed. Dropping
+            # one still limited only forgives that key early; memory stays bounded either way.
+            self._tat.popitem(last=False)
         return None
 
-    def _forget_idle(self, now: float) -> None:
-        self._tat = {key: tat for key, tat in self._tat.items() if tat > now}
+    def __len__(self) -> int:
+        return len(self._tat)
+
+    async def close(self) -> None:
+        self._tat.clear()
+
+
+# KEYS[1]: the key; ARGV: interval, window (seconds). Returns nil if allowed, else the wait.
+_GCRA = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allowed_at = tat + interval - window
+if now < allowed_at then return tostring(allowed_at - now) end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1)
+return false
+"""
+
+
+class RedisRateLimiter:
+    """Limits shared across nodes. If Redis cannot answer, the node limits on its own (and
+    logs it) rather than letting every request through or refusing every one."""
+
+    PREFIX = "trackside:ratelimit:"
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+        self._script = client.register_script(_GCRA)
+        self._fallback = InMemoryRateLimiter()
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisRateLimiter:
+        return cls(Redis.from_url(url))
+
+    async def hit(self, key: str, limit: int, window_s: float) -> float | None:
+        try:
+            wait = await self._script(keys=[self.PREFIX + key], args=[window_s / limit, window_s])
+        except (RedisError, OSError) as exc:
+            log.warning("rate limit in Redis failed (%s); limiting on this node", exc)
+            return await self._fallback.hit(key, limit, window_s)
+        return None if wait is None else float(wait)
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -18,9 +19,36 @@ async def commit(session: AsyncSession, clash: str) -> None:
     """Commit; a unique or foreign-key violation becomes ``Conflict(clash)``, nothing kept."""
     try:
         await session.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         await session.rollback()
-        raise Conflict(clash) from None
+        raise Conflict(clash, constraint_field(exc)) from None
+
+
+_PG_KEY = re.compile(r"Key \(([^)]*)\)")
+_SQLITE_COLUMNS = re.compile(r"constraint failed: ([\w., ]+)")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.strip().split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def constraint_field(exc: IntegrityError) -> str | None:
+    """The API field behind a violated constraint, read from the driver's message.
+
+    Both SQLite (``UNIQUE constraint failed: entries.event_id, entries.number``) and PostgreSQL
+    (``Key (event_id, number)=…``) name the columns; the last is the one a request chose (the
+    first ones scope it to its parent). None when the message names no column (foreign keys).
+    """
+    cause = getattr(exc.orig, "__cause__", None)  # asyncpg keeps the DETAIL line apart
+    text = f"{exc.orig} {getattr(cause, 'detail', '') or ''}"
+    found = _PG_KEY.search(text)
+    if found:
+        return _camel(found.group(1).split(",")[-1])
+    found = _SQLITE_COLUMNS.search(text)
+    if found:
+        return _camel(found.group(1).split(",")[-1].split(".")[-1])
+    return None
 
 
 def apply(row: Any, changes: Mapping[str, Any]) -> None:

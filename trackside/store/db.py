@@ -35,7 +35,26 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    _require_driver(url)
     return create_async_engine(url, pool_pre_ping=True)
+
+
+class MissingDriver(RuntimeError):
+    """The database URL names a driver that is not installed (an optional extra)."""
+
+
+def _require_driver(url: str) -> None:
+    """PostgreSQL's driver is an extra: say how to install it instead of a bare ImportError."""
+    driver = make_url(url).get_driver_name()
+    if driver != "asyncpg":
+        return
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        raise MissingDriver(
+            "TRACKSIDE_DATABASE_URL names PostgreSQL (asyncpg), which is not installed: "
+            "pip install 'trackside[postgres]'"
+        ) from None
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

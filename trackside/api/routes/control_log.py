@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from starlette.datastructures import UploadFile
 
 from trackside.api.deps import LiveEvent, PlatformDep, RunEvent, SessionDep, Writer
 from trackside.api.schemas.track import ControlLogSourceIn, ImportOut
-from trackside.services import controllog, controllog_config
+from trackside.services import controllog, controllog_config, fetch
 from trackside.services.controllog_config import SourceSpec
 from trackside.services.errors import Invalid, NotFound
 from trackside.store.track import ControlLogSource
@@ -100,8 +101,11 @@ async def put_source(
 ) -> Any:
     """Set the columns and penalty rules the log is read with, and the URL to poll (polled
     at once, then every ``intervalS``; null: uploads only)."""
+    url = None if body.url is None else str(body.url)
+    if url is not None and not platform.settings.fetch_allow_private:
+        await _check_fetchable(url)
     spec = SourceSpec(
-        url=None if body.url is None else str(body.url),
+        url=url,
         interval_s=body.interval_s,
         columns=body.columns.config(),
         penalty_rules=[(rule.pattern, rule.outcome) for rule in body.penalty_rules],
@@ -113,6 +117,17 @@ async def put_source(
     else:
         platform.control_log_poller.configure(event.id)
     return controllog_config.to_json(row)
+
+
+async def _check_fetchable(url: str) -> None:
+    """Refuse now a URL the poller would refuse (the check is repeated at every poll and hop,
+    as DNS can change); a host that does not resolve yet is left to the poll to report."""
+    try:
+        await fetch.checked_address(httpx.URL(url), allow_private=False)
+    except fetch.FetchRefused as exc:
+        raise Invalid("url", f"not fetched: {exc}") from None
+    except httpx.HTTPError:
+        pass
 
 
 @router.delete("/source", status_code=status.HTTP_204_NO_CONTENT)

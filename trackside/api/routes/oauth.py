@@ -16,7 +16,6 @@ from trackside.api.deps import IssuerDep, PlatformDep, SessionDep, client_addres
 from trackside.api.problems import RateLimited
 from trackside.services import clients
 from trackside.services.errors import Unauthenticated
-from trackside.services.keys import ALGORITHM
 from trackside.services.platform import Platform
 from trackside.services.principals import client_grant
 
@@ -137,7 +136,11 @@ async def oauth_token(
 
 @router.get("/realms/{realm}/.well-known/openid-configuration")
 async def discovery(realm: str, platform: PlatformDep, iss: IssuerDep) -> JSONResponse:
-    """Where the token endpoint and keys are, for clients that discover them."""
+    """Where the token endpoint and keys are, for clients that discover them.
+
+    Only what is served: client credentials at the token endpoint (secret in Basic or in the
+    form). No authorization endpoint, so no response types; no ID tokens; no JWT client auth.
+    """
     if realm != platform.settings.realm:
         return _error(404, "not_found", "Realm does not exist")
     return JSONResponse(
@@ -147,10 +150,8 @@ async def discovery(realm: str, platform: PlatformDep, iss: IssuerDep) -> JSONRe
             "jwks_uri": f"{iss}/protocol/openid-connect/certs",
             "grant_types_supported": ["client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "id_token_signing_alg_values_supported": [ALGORITHM],
-            "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],
             "scopes_supported": sorted(SCOPES),
-            "response_types_supported": ["token"],
+            "response_types_supported": [],
             "subject_types_supported": ["public"],
         }
     )

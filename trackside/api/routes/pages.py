@@ -12,7 +12,7 @@ import re
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackside.api.deps import SessionDep
 from trackside.store.events import Event
@@ -39,13 +39,35 @@ class PageNegotiation:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and _wants_html(scope):
-            path = scope["path"]
-            match = _EVENT_PAGE.match(path)
-            if path == "/" or match:
-                target = "/pages/" if path == "/" else f"/pages/events/{match.group(1)}"
-                scope = {**scope, "path": target, "raw_path": target.encode()}
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        match = _EVENT_PAGE.match(path)
+        if not (path == "/" or match):
+            await self.app(scope, receive, send)
+            return
+        if _wants_html(scope):
+            target = "/pages/" if path == "/" else f"/pages/events/{match.group(1)}"
+            scope = {**scope, "path": target, "raw_path": target.encode()}
+        await self.app(scope, receive, _vary_on_accept(send))
+
+
+def _vary_on_accept(send: Send) -> Send:
+    """The same URL answers HTML or JSON by ``Accept``: caches must key on it too."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            vary = [value for name, value in headers if name.lower() == b"vary"]
+            named = {item.strip() for value in vary for item in value.lower().split(b",")}
+            if b"accept" not in named:
+                headers = [(n, v) for n, v in headers if n.lower() != b"vary"]
+                headers.append((b"vary", b", ".join([*vary, b"Accept"])))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -259,6 +259,9 @@ class _Connection:
             follower.close(signalr.close(f"Connection closed with an error. {exc}"))
         except (WebSocketDisconnect, RuntimeError):
             follower.close(None)  # the client is gone: nothing to tell it
+        except Exception:  # a bug here must close this connection, not leave a dead task
+            log.exception("hub connection failed reading a message")
+            follower.close(signalr.close("Connection closed with an error."))
         finally:
             follower.close(signalr.close())
 

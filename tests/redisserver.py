@@ -1,4 +1,4 @@
-"""Live-layer fixtures: a real Redis for the broker tests, started here if it is not running."""
+"""A real Redis for the broker and rate-limit tests, started here if it is not running."""
 
 from __future__ import annotations
 
