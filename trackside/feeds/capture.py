@@ -10,12 +10,14 @@ Windows-1252, per line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from trackside.feeds.clock import MILLIS_MS, SECONDS_MS, parse_duration_ms
+from trackside.feeds.line_reader import LineReader, Timed, parse_stream
 from trackside.feeds.records import CaptureBlock, Received, RMonitorRecord
-from trackside.feeds.rmonitor import RMONITOR, decode_line, parse_stream
+from trackside.feeds.rmonitor import RMONITOR, decode_line
 
 _HEADER = re.compile(
     r"##(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?:\|([\w.-]*))?\s*$"
@@ -88,6 +90,35 @@ def read_header(line: str) -> tuple[int | None, str] | None:
 def read_timed(data: bytes) -> Iterator[tuple[int | None, RMonitorRecord | CaptureBlock]]:
     """Every record of a capture or raw stream, in file order, as ``(received_at_ms, record)``."""
     return parse_stream(decode_lines(data), read_header)
+
+
+# Bytes read at a time by ``read_file``: big enough for csv to run long, small enough to stream.
+BLOCK_BYTES = 1 << 20
+
+
+def read_file(
+    path: Path, block: int = BLOCK_BYTES, on_read: Callable[[int], None] | None = None
+) -> Iterator[Timed]:
+    """``read_timed`` of a file, read block by block so no size of file is held whole.
+
+    ``on_read`` hears how many bytes each block added (for a progress bar).
+    """
+    reader = LineReader(read_header)
+    partial = b""
+    with Path(path).open("rb") as file:
+        while chunk := file.read(block):
+            if on_read is not None:
+                on_read(len(chunk))
+            data = partial + chunk
+            end = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+            if end == 0:
+                partial = data  # no line end yet
+                continue
+            partial = data[end:]
+            yield from reader.parse(decode_lines(data[:end]))
+    if partial:
+        yield from reader.parse(decode_lines(partial))
+    yield from reader.finish()
 
 
 def read_records(data: bytes) -> Iterator[Received]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 
 from trackside.feeds.clock import (
     HOURS_MINUTES_MS,
@@ -28,7 +28,6 @@ from trackside.feeds.records import (
     RED,
     WHITE,
     YELLOW,
-    CaptureBlock,
     Competitor,
     Correction,
     FeedError,
@@ -394,126 +393,10 @@ def _record_from_fields(fields: list[str], raw: str) -> RMonitorRecord:
 
 def parse_lines(lines: Iterable[str]) -> Iterator[RMonitorRecord]:
     """Parse a stream of lines into records, one or more per line; never raises."""
+    from trackside.feeds.line_reader import parse_stream  # it builds on this module
+
     for _, record in parse_stream(list(lines)):
         yield record  # type: ignore[misc]
-
-
-HeaderReader = Callable[[str], tuple[int | None, str] | None]
-
-
-def parse_stream(
-    lines: Sequence[str], read_header: HeaderReader | None = None
-) -> Iterator[tuple[int | None, RMonitorRecord | CaptureBlock]]:
-    """Parse lines into ``(received_at_ms, record)`` pairs; never raises.
-
-    ``read_header`` recognises capture block headers (``##…``) and returns the block's receive
-    time and kind; lines of blocks that are not RMonitor become ``CaptureBlock`` records.
-
-    Speed matters here (a whole race day replays in a fraction of a second): one C ``csv``
-    reader splits every line and Python only dispatches. Lines csv would misread are re-read
-    one by one: an odd quote count makes csv join lines (seen as ``line_num`` jumping), and a
-    second ``$`` may be a glued record.
-    """
-    # A closing empty line: csv swallows it when the last real line leaves a quote open,
-    # which shows as a line_num jump like any other join.
-    lines = [*lines, ""]
-    reader = csv.reader(lines, skipinitialspace=True)
-    parsers = _PARSERS
-    received: int | None = None
-    kind = RMONITOR
-    foreign: list[str] = []
-    prev = 0
-    while True:
-        try:
-            for fields in reader:
-                num = reader.line_num
-                if num - prev != 1 or not fields:
-                    # csv joined lines (an open quote), or a blank line: one by one.
-                    for raw in lines[prev:num]:
-                        header = _header(raw, read_header)
-                        if header is not None:
-                            if foreign:
-                                yield received, _block(kind, foreign)
-                                foreign = []
-                            received, kind = header
-                        elif kind is not RMONITOR:
-                            foreign.append(raw)
-                        else:
-                            for record in _slow_records(raw):
-                                yield received, record
-                    prev = num
-                    continue
-                raw = lines[prev]
-                prev = num
-                if kind is RMONITOR:
-                    parser = parsers.get(fields[0])
-                    if parser is not None and raw.count("$") == 1:
-                        try:
-                            yield received, parser(fields)
-                        except ValueError as exc:
-                            yield received, FeedError(raw, str(exc))
-                        continue
-                if raw[:2] == "##" and read_header is not None:
-                    header = read_header(raw)
-                    if header is not None:
-                        if foreign:
-                            yield received, _block(kind, foreign)
-                            foreign = []
-                        received, kind = header
-                        continue
-                if kind is not RMONITOR:
-                    foreign.append(raw)
-                    continue
-                for record in _slow_records(raw):
-                    yield received, record
-            break
-        except csv.Error:
-            # Defensive (NUL bytes, giant fields): read the offending lines the slow way.
-            num = reader.line_num
-            for raw in lines[prev:num]:
-                for record in _slow_records(raw):
-                    yield received, record
-            prev = num
-    if foreign:
-        yield received, _block(kind, foreign)
-
-
-def _header(raw: str, read_header: HeaderReader | None) -> tuple[int | None, str] | None:
-    if read_header is None or raw[:2] != "##":
-        return None
-    header = read_header(raw)
-    if header is None:
-        return None
-    # The interned constant, so the hot loop can compare kinds with ``is``.
-    return header[0], RMONITOR if header[1] == RMONITOR else header[1]
-
-
-def _block(kind: str, lines: list[str]) -> CaptureBlock:
-    return CaptureBlock(kind=kind, text="\n".join(lines))
-
-
-def _slow_records(line: str) -> Iterator[RMonitorRecord]:
-    """One raw line, possibly holding glued records, read carefully."""
-    text = line.strip("\r\n\ufeff")
-    if not text.strip():
-        return
-    if text.count("$") <= 1:
-        yield _slow_record(text)
-        return
-    for fragment, cut in split_glued(text.strip()):
-        frag = fragment.strip()
-        if cut and (frag.endswith(",") or frag.count('"') % 2):
-            yield FeedError(raw=frag, reason="truncated record (another record starts inside it)")
-        else:
-            yield _slow_record(frag)
-
-
-def _slow_record(text: str) -> RMonitorRecord:
-    if "\x00" in text:
-        return FeedError(raw=text, reason="NUL byte inside a record")
-    if len(text) > MAX_RECORD_CHARS:
-        return FeedError(raw=text[:200], reason=f"record longer than {MAX_RECORD_CHARS} characters")
-    return parse_line(text)
 
 
 def decode_line(data: bytes) -> str:

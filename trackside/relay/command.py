@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from trackside.relay.app import run_relay
 from trackside.relay.config import (
     ConfigError,
     RelayConfig,
@@ -95,6 +94,8 @@ def relay(
         )
     except ConfigError as exc:
         raise typer.BadParameter(str(exc)) from None
+    from trackside.relay.app import run_relay  # httpx and asyncio: only when relaying
+
     console = Console()
     _setup_logging(console)
     try:
