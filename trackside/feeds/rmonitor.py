@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from trackside.feeds.clock import (
     HOURS_MINUTES_MS,
+    MILLIS_MS,
     NO_TIME_SENTINELS,
     SECONDS_MS,
     ClockFormatError,
@@ -134,6 +135,12 @@ def _duration(value: str, field: str) -> int:
 
 
 def _result_time(value: str, field: str) -> int | None:
+    # Nearly every $G/$H/$J time is HH:MM:SS.fff: read it here without the general reader.
+    if len(value) == 12 and value[5] == ":" and value[8] == "." and value not in NO_TIME_SENTINELS:
+        try:
+            return HOURS_MINUTES_MS[value[:5]] + SECONDS_MS[value[6:8]] + MILLIS_MS[value[9:]]
+        except KeyError:
+            pass
     try:
         return parse_result_time_ms(value)
     except ClockFormatError as exc:
@@ -148,38 +155,49 @@ def _need(fields: list[str], count: int, name: str) -> None:
 def _heartbeat(f: list[str]) -> Heartbeat:
     if len(f) < 6:
         raise RecordError(f"$F needs 5 fields, got {len(f) - 1}")
-    try:
-        laps = int(f[1])
-    except ValueError:
-        raise RecordError(f"laps to go: not an integer: {f[1]!r}") from None
+    laps_raw, to_go, of_day, race_raw = f[1], f[2], f[3], f[4]
+    if laps_raw == "9999":
+        laps = None
+    else:
+        try:
+            laps = int(laps_raw)
+        except ValueError:
+            raise RecordError(f"laps to go: not an integer: {laps_raw!r}") from None
+        laps = None if laps == UNLIMITED_LAPS else laps
     flag = _flag_cache.get(f[5]) or normalize_flag(f[5])
-    to_go, of_day, race_raw = f[2], f[3], f[4]
-    # The three HH:MM:SS clocks by inline table lookup: this is the hottest line of a replay
-    # (one heartbeat a second, all day). Anything unusual takes the full reader below.
+    # This is the hottest line of a replay (one heartbeat a second, all day): most clocks are
+    # zero (no time limit; no session running) and the rest HH:MM:SS, read by table lookup.
+    # Anything unusual takes the full reader below.
     try:
-        if not (len(to_go) == len(of_day) == len(race_raw) == 8):
+        if to_go == _ZERO_CLOCK:
+            time_to_go = 0
+        elif len(to_go) == 8 and to_go[5] == ":":
+            time_to_go = HOURS_MINUTES_MS[to_go[:5]] + SECONDS_MS[to_go[6:]]
+        else:
             raise KeyError(to_go)
-        if not (to_go[5] == of_day[5] == race_raw[5] == ":"):
-            raise KeyError(to_go)
-        time_to_go = HOURS_MINUTES_MS[to_go[:5]] + SECONDS_MS[to_go[6:]]
-        time_of_day = HOURS_MINUTES_MS[of_day[:5]] + SECONDS_MS[of_day[6:]]
-        race_time: int | None = HOURS_MINUTES_MS[race_raw[:5]] + SECONDS_MS[race_raw[6:]]
+        if len(of_day) == 8 and of_day[5] == ":":
+            time_of_day = HOURS_MINUTES_MS[of_day[:5]] + SECONDS_MS[of_day[6:]]
+        else:
+            raise KeyError(of_day)
+        if race_raw == _ZERO_CLOCK:
+            race_time: int | None = 0
+        elif len(race_raw) == 8 and race_raw[5] == ":" and race_raw != _SENTINEL_CLOCK:
+            race_time = HOURS_MINUTES_MS[race_raw[:5]] + SECONDS_MS[race_raw[6:]]
+        else:
+            raise KeyError(race_raw)
     except KeyError:
         time_to_go = _duration(to_go, "time to go")
         time_of_day = _duration(of_day, "time of day")
-        race_time = None if race_raw == "00:59:59" else _duration(race_raw, "race time")
-    # The 2009 Orbits pre-green sentinel; a real 59:59 race time has a flag showing.
-    if race_time == _SENTINEL_RACE_TIME and flag == NO_FLAG and race_raw == "00:59:59":
-        race_time = None
-    elif race_time is None:
         race_time = _duration(race_raw, "race time")
+        # The 2009 Orbits pre-green sentinel; a real 59:59 race time has a flag showing.
+        if race_raw == _SENTINEL_CLOCK and flag == NO_FLAG:
+            race_time = None
     # Positional arguments: measurably cheaper on this path.
-    return Heartbeat(
-        None if laps == UNLIMITED_LAPS else laps, time_to_go, time_of_day, race_time, flag
-    )
+    return Heartbeat(laps, time_to_go, time_of_day, race_time, flag)
 
 
-_SENTINEL_RACE_TIME = 3_599_000
+_ZERO_CLOCK = "00:00:00"
+_SENTINEL_CLOCK = "00:59:59"
 
 
 def _competitor_a(f: list[str]) -> Competitor:
