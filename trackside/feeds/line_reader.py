@@ -50,7 +50,7 @@ class LineReader:
         reader = csv.reader(lines, skipinitialspace=True)
         parsers = _PARSERS
         read_header = self.read_header
-        received = self.received
+        received, kind = self.received, self.kind
         prev = 0
         while True:
             try:
@@ -60,12 +60,12 @@ class LineReader:
                         # csv joined lines (an open quote), or a blank line: one by one.
                         for raw in lines[prev:num]:
                             yield from self._slow_line(raw)
-                        received = self.received
+                        received, kind = self.received, self.kind
                         prev = num
                         continue
                     raw = lines[prev]
                     prev = num
-                    if self.kind is RMONITOR:
+                    if kind is RMONITOR:
                         parser = parsers.get(fields[0])
                         if parser is not None and raw.count("$") == 1:
                             try:
@@ -75,9 +75,9 @@ class LineReader:
                             continue
                     if raw[:2] == "##" and read_header is not None:
                         yield from self._slow_line(raw)
-                        received = self.received
+                        received, kind = self.received, self.kind
                         continue
-                    if self.kind is not RMONITOR:
+                    if kind is not RMONITOR:
                         self.foreign.append(raw)
                         continue
                     for record in _slow_records(raw):

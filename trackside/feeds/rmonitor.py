@@ -123,8 +123,12 @@ def _int(value: str, field: str) -> int:
 
 
 def _opt_int(value: str, field: str) -> int | None:
-    value = value.strip()
-    return None if value == "" else _int(value, field)
+    try:
+        return int(value)  # int() allows the blanks around it that feeds send
+    except ValueError:
+        if not value.strip():
+            return None
+        raise RecordError(f"{field}: not an integer: {value!r}") from None
 
 
 def _duration(value: str, field: str) -> int:
@@ -246,13 +250,13 @@ def _setting(f: list[str]) -> Setting:
     return Setting(name=f[1].strip().upper(), value=f[2])
 
 
+# Positional arguments below: $G, $H and $J are most of what is not a heartbeat.
+
+
 def _race_order(f: list[str]) -> RaceOrder:
     _need(f, 5, "$G")
     return RaceOrder(
-        position=_int(f[1], "position"),
-        registration=f[2],
-        laps=_opt_int(f[3], "laps"),
-        total_time_ms=_result_time(f[4], "total time"),
+        _int(f[1], "position"), f[2], _opt_int(f[3], "laps"), _result_time(f[4], "total time")
     )
 
 
@@ -261,10 +265,10 @@ def _practice_order(f: list[str]) -> PracticeOrder:
     best_lap = _opt_int(f[3], "best lap")
     best_time = _result_time(f[4], "best lap time")
     return PracticeOrder(
-        position=_int(f[1], "position"),
-        registration=f[2],
-        best_lap=best_lap if best_lap and best_time is not None else None,
-        best_lap_time_ms=best_time,
+        _int(f[1], "position"),
+        f[2],
+        best_lap if best_lap and best_time is not None else None,
+        best_time,
     )
 
 
@@ -276,11 +280,7 @@ def _init(f: list[str]) -> Init:
 
 def _passing(f: list[str]) -> Passing:
     _need(f, 4, "$J")
-    return Passing(
-        registration=f[1],
-        lap_time_ms=_result_time(f[2], "lap time"),
-        total_time_ms=_result_time(f[3], "total time"),
-    )
+    return Passing(f[1], _result_time(f[2], "lap time"), _result_time(f[3], "total time"))
 
 
 def _correction(f: list[str]) -> Correction:
