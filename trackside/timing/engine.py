@@ -80,9 +80,7 @@ class RaceEngine:
         """Apply one record; a bad record is counted and kept, never raised."""
         self.records += 1
         kind = type(record)
-        if not self.rmonitor_seen and kind is not FeedError and kind is not CaptureBlock:
-            self._rmonitor_begins()
-        if kind is Heartbeat and not self._pending_reset:
+        if kind is Heartbeat and self.rmonitor_seen and not self._pending_reset:
             # The once-a-second record: the hot path of every replay.
             self.heartbeat = record  # type: ignore[assignment]
             current = self.current or self.unassigned
@@ -90,6 +88,8 @@ class RaceEngine:
                 current.records += 1
                 current.apply_heartbeat(record)  # type: ignore[arg-type]
             return
+        if not self.rmonitor_seen and kind is not FeedError and kind is not CaptureBlock:
+            self._rmonitor_begins()
         if kind is FeedError:
             self.errors += 1
             if len(self.kept_errors) < MAX_KEPT_ERRORS:
