@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import RMONITOR, capture
 from trackside.feeds.capture import (
     decode_lines,
+    feed_file,
     parse_header_ms,
     read_file,
     read_records,
@@ -74,6 +75,9 @@ def test_a_file_read_block_by_block_gives_the_records_of_the_whole(block: int) -
     for name in names:
         whole = list(read_timed(capture(name).read_bytes()))
         assert list(read_file(capture(name), block=block)) == whole, name
+        fed: list = []
+        feed_file(capture(name), fed.append, block=block)
+        assert fed == [record for _, record in whole], name
 
 
 def test_blocks_split_anywhere_keep_glued_lines_bom_and_foreign_blocks(tmp_path: Path) -> None:
@@ -89,3 +93,6 @@ def test_blocks_split_anywhere_keep_glued_lines_bom_and_foreign_blocks(tmp_path:
     assert len(whole) == 6
     for block in range(1, len(data) + 1):
         assert list(read_file(path, block=block)) == whole, block
+        fed: list = []
+        feed_file(path, fed.append, block=block)
+        assert fed == [record for _, record in whole], block

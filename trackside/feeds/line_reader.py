@@ -22,14 +22,15 @@ from trackside.feeds.rmonitor import (
 
 HeaderReader = Callable[[str], tuple[int | None, str] | None]
 Timed = tuple[int | None, RMonitorRecord | CaptureBlock]
+Emit = Callable[[RMonitorRecord | CaptureBlock], object]
 
 
 class LineReader:
-    """Parses successive batches of one feed's lines into ``(received_at_ms, record)`` pairs.
+    """Parses successive batches of one feed's lines into records.
 
     ``read_header`` recognises capture block headers (``##…``) and returns the block's receive
-    time and kind; lines of blocks that are not RMonitor become ``CaptureBlock`` records, the
-    last one given by ``finish``.
+    time and kind: ``received`` is the receive time of the records being handed out; lines of
+    blocks that are not RMonitor become ``CaptureBlock`` records, the last one at ``flush``.
     """
 
     def __init__(self, read_header: HeaderReader | None = None) -> None:
@@ -39,7 +40,21 @@ class LineReader:
         self.foreign: list[str] = []
 
     def parse(self, lines: Sequence[str]) -> Iterator[Timed]:
-        """Every record of ``lines``; never raises.
+        """Every record of ``lines`` as ``(received_at_ms, record)``; never raises."""
+        out: list[Timed] = []
+        append = out.append
+        self.feed(lines, lambda record: append((self.received, record)))
+        return iter(out)
+
+    def finish(self) -> Iterator[Timed]:
+        """The block of foreign lines still open, if any."""
+        out: list[Timed] = []
+        self.flush(lambda record: out.append((self.received, record)))
+        return iter(out)
+
+    def feed(self, lines: Sequence[str], emit: Emit) -> None:
+        """Hand every record of ``lines`` to ``emit`` in order (no tuple, no generator: the
+        replay hot path); never raises but what ``emit`` raises.
 
         csv joins lines after an odd quote (seen as ``line_num`` jumping) and a second ``$``
         may be a glued record: such lines are re-read one by one.
@@ -50,7 +65,7 @@ class LineReader:
         reader = csv.reader(lines, skipinitialspace=True)
         parsers = _PARSERS
         read_header = self.read_header
-        received, kind = self.received, self.kind
+        kind = self.kind
         prev = 0
         while True:
             try:
@@ -59,8 +74,8 @@ class LineReader:
                     if num - prev != 1 or not fields:
                         # csv joined lines (an open quote), or a blank line: one by one.
                         for raw in lines[prev:num]:
-                            yield from self._slow_line(raw)
-                        received, kind = self.received, self.kind
+                            self._slow_line(raw, emit)
+                        kind = self.kind
                         prev = num
                         continue
                     raw = lines[prev]
@@ -69,48 +84,48 @@ class LineReader:
                         parser = parsers.get(fields[0])
                         if parser is not None and raw.count("$") == 1:
                             try:
-                                yield received, parser(fields)
+                                record = parser(fields)
                             except ValueError as exc:
-                                yield received, FeedError(raw, str(exc))
+                                record = FeedError(raw, str(exc))
+                            emit(record)
                             continue
                     if raw[:2] == "##" and read_header is not None:
-                        yield from self._slow_line(raw)
-                        received, kind = self.received, self.kind
-                        continue
-                    if kind is not RMONITOR:
+                        self._slow_line(raw, emit)
+                        kind = self.kind
+                    elif kind is not RMONITOR:
                         self.foreign.append(raw)
-                        continue
-                    for record in _slow_records(raw):
-                        yield received, record
+                    else:
+                        for record in _slow_records(raw):
+                            emit(record)
                 break
             except csv.Error:
                 # Defensive (NUL bytes, giant fields): read the offending lines the slow way.
                 num = reader.line_num
                 for raw in lines[prev:num]:
                     for record in _slow_records(raw):
-                        yield received, record
+                        emit(record)
                 prev = num
 
-    def _slow_line(self, raw: str) -> Iterator[Timed]:
+    def _slow_line(self, raw: str, emit: Emit) -> None:
         """One line that may be a capture header, foreign data or records."""
         if not raw:
             return  # the closing empty line of a batch (decoding drops blank lines)
         header = _header(raw, self.read_header)
         if header is not None:
-            yield from self.finish()
+            self.flush(emit)
             self.received, self.kind = header
         elif self.kind is not RMONITOR:
             self.foreign.append(raw)
         else:
             for record in _slow_records(raw):
-                yield self.received, record
+                emit(record)
 
-    def finish(self) -> Iterator[Timed]:
-        """The block of foreign lines still open, if any."""
+    def flush(self, emit: Emit) -> None:
+        """Hand out the block of foreign lines still open, if any."""
         if self.foreign:
             block = CaptureBlock(kind=self.kind, text="\n".join(self.foreign))
             self.foreign = []
-            yield self.received, block
+            emit(block)
 
 
 def parse_stream(lines: Sequence[str], read_header: HeaderReader | None = None) -> Iterator[Timed]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from trackside.feeds.capture import read_file
+from trackside.feeds.capture import feed_file, read_file
 from trackside.feeds.records import Heartbeat, Received
 from trackside.timing.engine import RaceEngine
 
@@ -75,8 +75,7 @@ def replay(
     apply = engine.apply
     for replay_file in files:
         if speed is None:
-            for _, record in read_file(replay_file.path, on_read=on_progress):
-                apply(record)
+            feed_file(replay_file.path, apply, on_read=on_progress)
         else:
             for item in paced(replay_file.records(on_progress), speed):
                 apply(item.record)
