@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from trackside.feeds.capture import read_timed
+from trackside.feeds.capture import decode_lines, read_header
+from trackside.feeds.line_reader import LineReader
 from trackside.timing.engine import RaceEngine
 from trackside.timing.results import engine_result
 
@@ -50,10 +51,11 @@ def baseline(data: bytes) -> int:
 
 
 def trackside(data: bytes) -> int:
+    """What ``trackside replay`` does with a file, from bytes already read."""
     engine = RaceEngine()
-    apply = engine.apply
-    for _, record in read_timed(data):
-        apply(record)
+    reader = LineReader(read_header)
+    reader.feed(decode_lines(data), engine.apply)
+    reader.flush(engine.apply)
     engine_result(engine)
     return engine.records
 
