@@ -154,6 +154,14 @@ def test_a_car_left_out_of_a_refresh_leaves_the_standings() -> None:
     assert [car["registration"] for car in session["cars"]] == ["1", "3", "4", "2"]
 
 
+def test_entries_before_the_first_run_are_not_deleted_by_it() -> None:
+    # A capture that starts in the middle of a refresh: the $B comes after some entries.
+    feed = entry("1") + entry("2") + '$B,12,"Race"\n' + entry("3")
+    feed += '$G,1,"3",1,"00:01:30.000"\n$G,2,"1",1,"00:01:31.000"\n$G,3,"2",1,"00:01:32.000"'
+    (session,) = replay(feed)["sessions"]
+    assert [car["registration"] for car in session["cars"]] == ["3", "1", "2"]
+
+
 def test_a_run_resent_without_entries_deletes_nobody() -> None:
     (session,) = replay(RACE_12 + '$B,12,"Race"\n$G,1,"8",31,"00:46:20.000"')["sessions"]
     assert [car["registration"] for car in session["cars"]] == ["8", "7"]

@@ -199,7 +199,6 @@ class RaceEngine:
             if self.unassigned is not None:  # what came before this $B belongs to it
                 session, self.unassigned = self.unassigned, None
                 session.run = run
-            session.begin_refresh()
         session.rename(name)
         session.records += 1
         self.sessions.append(session)
