@@ -78,7 +78,32 @@ def test_replay_at_a_set_speed_paces_by_receive_time() -> None:
         waits.append(seconds)
         now[0] += seconds
 
-    items = list(paced(loaded.records, 2.0, sleep=sleep, clock=lambda: now[0]))
-    assert len(items) == len(loaded.records)
+    items = list(paced(loaded.records(), 2.0, sleep=sleep, clock=lambda: now[0]))
+    assert len(items) == len(list(loaded.records())) == 11
     # The capture spans one second of receive time: at 2x that is half a second of waiting.
     assert abs(sum(waits) - 0.5) < 1e-9
+
+
+def test_prints_the_last_session_as_plain_text_off_a_terminal() -> None:
+    day = str(capture("road-america-2025-04-25-full-day.log"))
+    shown = CliRunner().invoke(app, ["replay", day])
+    assert shown.exit_code == 0, shown.output
+    assert "Run 66 — Race Practice 4" in shown.output
+    assert "Race Practice 1" not in shown.output
+    assert not set("┃━│─┏") & set(shown.output)  # a pipe gets text: no bar, no drawn table
+    header = next(line for line in shown.output.splitlines() if line.startswith("Pos"))
+    assert header.split()[:5] == ["Pos", "No", "Class", "PIC", "Name"]
+    assert header.split()[-3:] == ["Gap", "Diff", "+/-"]
+    assert "46311 records, 0 errors, 11 sessions" in shown.output
+    every = CliRunner().invoke(app, ["replay", day, "--all"])
+    titles = [line for line in every.output.splitlines() if line.startswith("Run ")]
+    assert len(titles) == 11 and titles[0].startswith("Run 61 — Race Practice 1")
+
+
+def test_a_terminal_gets_a_table(monkeypatch) -> None:
+    from trackside.commands import replay as command
+
+    monkeypatch.setattr(command.console, "_force_terminal", True)
+    shown = CliRunner().invoke(app, ["replay", str(capture("class-change-2025-10-17.log"))])
+    assert shown.exit_code == 0, shown.output
+    assert "GP1/GP2/GP3 Qualifying" in shown.output and "┃" in shown.output

@@ -1,9 +1,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import RMONITOR, capture
-from trackside.feeds.capture import decode_lines, parse_header_ms, read_records
+from trackside.feeds.capture import (
+    decode_lines,
+    feed_file,
+    parse_header_ms,
+    read_file,
+    read_records,
+    read_timed,
+)
 from trackside.feeds.records import CaptureBlock, FeedError, Heartbeat, RaceClass
 
 
@@ -55,3 +65,34 @@ def test_raw_stream_without_headers() -> None:
     records = list(read_records(b'$B,5,"Race 2"\r\n$C,3,"GT4"\r\n'))
     assert [r.received_at_ms for r in records] == [None, None]
     assert len(records) == 2
+
+
+@pytest.mark.parametrize("block", [7, 4096, 1 << 20])
+def test_a_file_read_block_by_block_gives_the_records_of_the_whole(block: int) -> None:
+    names = ["class-change-2025-10-17.log", "barber-2025-03-01-finish.log"]
+    if block > 7:  # every capture, and the full day's 3 MB across several blocks
+        names = sorted(p.name for p in RMONITOR.glob("*.log"))
+    for name in names:
+        whole = list(read_timed(capture(name).read_bytes()))
+        assert list(read_file(capture(name), block=block)) == whole, name
+        fed: list = []
+        feed_file(capture(name), fed.append, block=block)
+        assert fed == [record for _, record in whole], name
+
+
+def test_blocks_split_anywhere_keep_glued_lines_bom_and_foreign_blocks(tmp_path: Path) -> None:
+    data = (
+        b'\xef\xbb\xbf##2025-04-25 12:25:35.385\r\n$B,5,"Race 2"\r\n'
+        b'$F,9999,"00:00:00","11:46:21",$H,30,"61",17,"00:01:51.882"\n\r'
+        b"##2025-04-25 12:25:36.000|p3\nsomething else\n"
+        b'##2025-04-25 12:25:37.000\n$C,3,"GT4 \xe9"\n$A,"1","1",1,"open quote'
+    )
+    path = tmp_path / "feed.log"
+    path.write_bytes(data)
+    whole = list(read_timed(data))
+    assert len(whole) == 6
+    for block in range(1, len(data) + 1):
+        assert list(read_file(path, block=block)) == whole, block
+        fed: list = []
+        feed_file(path, fed.append, block=block)
+        assert fed == [record for _, record in whole], block

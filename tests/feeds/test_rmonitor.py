@@ -59,6 +59,24 @@ def test_unlimited_laps_and_flag_spellings() -> None:
         assert beat.flag == flag
 
 
+def test_heartbeat_clocks_in_every_shape() -> None:
+    def clocks(line: str) -> tuple:
+        beat = one(line)
+        return beat.laps_to_go, beat.time_to_go_ms, beat.time_of_day_ms, beat.race_time_ms
+
+    assert clocks('$F,0,"00:00:00","00:00:00","00:00:00","Green "') == (0, 0, 0, 0)
+    assert clocks('$F,9999,"01:02:03","23:59:59","00:59:59","Green "') == (
+        None, 3_723_000, 86_399_000, 3_599_000,
+    )  # fmt: skip
+    # The 2009 Orbits pre-green sentinel: no race time while no flag shows.
+    assert clocks('$F,9999,"00:00:00","07:00:00","00:59:59","      "')[3] is None
+    assert clocks('$F,5,"1:02:03","7:00:00.5","25:00:00","Green "') == (
+        5, 3_723_000, 25_200_500, 90_000_000,
+    )  # fmt: skip
+    assert isinstance(one('$F,5,"00:00:00","07:00x00","00:00:00","Green "'), FeedError)
+    assert isinstance(one('$F,x,"00:00:00","07:00:00","00:00:00","Green "'), FeedError)
+
+
 def test_negative_race_time_before_the_start_is_kept() -> None:
     assert one('$F,9999,"08:00:47","08:59:12","00:00:-47","      "').race_time_ms == -47_000
 

@@ -1,7 +1,9 @@
 """An independent, deliberately plain reading of RMonitor captures, to check the engine against.
 
 It keeps, per run, the last ``$G`` and ``$H`` each car was sent since the last scoreboard
-reset, and each car's last ``$J``. It shares no code with trackside's parser or engine.
+reset, and each car's last ``$J``. After ``$B,95`` records update the closed run until an ``$I``;
+records with no run wait for the next ``$B``. It shares no code with trackside's parser or
+engine.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class RunSeen:
 def read_runs(*paths: Path) -> list[RunSeen]:
     runs: list[RunSeen] = []
     current: RunSeen | None = None
+    closed: RunSeen | None = None
     reset_pending = False
     index = 0
     for path in paths:
@@ -42,10 +45,12 @@ def read_runs(*paths: Path) -> list[RunSeen]:
             kind = row[0]
             if kind == "$I":
                 reset_pending = True
+                closed = None
                 continue
             if kind == "$B":
                 number = int(row[1])
                 if number == 95:
+                    closed = current if current is not None and current.run else closed
                     current = None
                 elif current is None or (current.run not in (None, number)):
                     current = RunSeen(number, row[2])
@@ -53,32 +58,36 @@ def read_runs(*paths: Path) -> list[RunSeen]:
                     reset_pending = False
                 elif current.run is None:
                     current.run, current.name = number, row[2]
+                    runs.append(current)
                 elif reset_pending:
                     current.race.clear()
                     current.practice.clear()
                     reset_pending = False
                 continue
-            if kind not in ("$G", "$H", "$J", "$A", "$COMP", "$C"):
+            if kind not in ("$G", "$H", "$J", "$A", "$COMP", "$C") or not row[1].strip():
                 continue
-            if current is None:
-                current = RunSeen(None)
-                runs.append(current)
+            if current is None and closed is not None:
+                target = closed
+            else:
+                if current is None:
+                    current = RunSeen(None)  # listed once a $B names it
+                target = current
             if reset_pending:
                 # A refresh after the reset rebuilds the board; passings straight after it
                 # mean no refresh comes and the board stands.
                 if kind in ("$A", "$COMP", "$C"):
-                    current.race.clear()
-                    current.practice.clear()
+                    target.race.clear()
+                    target.practice.clear()
                 reset_pending = False
             if kind == "$G":
                 laps = int(row[3]) if row[3].strip() else 0
-                current.race[row[2]] = (int(row[1]), laps, _ms(row[4]), index)
+                target.race[row[2]] = (int(row[1]), laps, _ms(row[4]), index)
             elif kind == "$H":
                 lap = int(row[3]) if row[3].strip() else 0
                 best = _ms(row[4])
-                current.practice[row[2]] = (int(row[1]), lap or None, best, index)
+                target.practice[row[2]] = (int(row[1]), lap or None, best, index)
             elif kind == "$J":
-                current.last_passing[row[1]] = (_ms(row[2]), _ms(row[3]))
+                target.last_passing[row[1]] = (_ms(row[2]), _ms(row[3]))
     return runs
 
 
@@ -87,4 +96,10 @@ def race_order(run: RunSeen) -> list[str]:
 
 
 def practice_order(run: RunSeen) -> list[str]:
-    return [reg for reg, _ in sorted(run.practice.items(), key=lambda kv: (kv[1][0], -kv[1][3]))]
+    """By ``$H`` position, cars without a best lap time after every car with one."""
+
+    def key(item: tuple[str, tuple[int, int | None, int | None, int]]) -> tuple:
+        position, _, best, index = item[1]
+        return (best is None, position, -index)
+
+    return [reg for reg, _ in sorted(run.practice.items(), key=key)]

@@ -74,6 +74,11 @@ def test_capture_replays_agree_with_the_feed(names: list[str]) -> None:
         _check_session(session, seen)
 
 
+@pytest.mark.parametrize("name", [name for (name,) in FEEDS[:-1]])
+def test_no_capture_shows_a_session_without_a_run(name: str) -> None:
+    assert all(s["run"] is not None for s in results(capture(name))["sessions"])
+
+
 def test_full_day_yields_each_run_as_its_own_session() -> None:
     result = results(capture("road-america-2025-04-25-full-day.log"))
     runs = [(s["run"], s["name"], s["type"]) for s in result["sessions"]]

@@ -1,4 +1,4 @@
-"""Process settings for a long-running server."""
+"""Process settings for a long-running server, or a replay of a whole season."""
 
 from __future__ import annotations
 

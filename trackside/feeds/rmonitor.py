@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 
 from trackside.feeds.clock import (
     HOURS_MINUTES_MS,
+    MILLIS_MS,
     NO_TIME_SENTINELS,
     SECONDS_MS,
     ClockFormatError,
@@ -28,7 +29,6 @@ from trackside.feeds.records import (
     RED,
     WHITE,
     YELLOW,
-    CaptureBlock,
     Competitor,
     Correction,
     FeedError,
@@ -123,8 +123,12 @@ def _int(value: str, field: str) -> int:
 
 
 def _opt_int(value: str, field: str) -> int | None:
-    value = value.strip()
-    return None if value == "" else _int(value, field)
+    try:
+        return int(value)  # int() allows the blanks around it that feeds send
+    except ValueError:
+        if not value.strip():
+            return None
+        raise RecordError(f"{field}: not an integer: {value!r}") from None
 
 
 def _duration(value: str, field: str) -> int:
@@ -135,6 +139,12 @@ def _duration(value: str, field: str) -> int:
 
 
 def _result_time(value: str, field: str) -> int | None:
+    # Nearly every $G/$H/$J time is HH:MM:SS.fff: read it here without the general reader.
+    if len(value) == 12 and value[5] == ":" and value[8] == "." and value not in NO_TIME_SENTINELS:
+        try:
+            return HOURS_MINUTES_MS[value[:5]] + SECONDS_MS[value[6:8]] + MILLIS_MS[value[9:]]
+        except KeyError:
+            pass
     try:
         return parse_result_time_ms(value)
     except ClockFormatError as exc:
@@ -149,38 +159,49 @@ def _need(fields: list[str], count: int, name: str) -> None:
 def _heartbeat(f: list[str]) -> Heartbeat:
     if len(f) < 6:
         raise RecordError(f"$F needs 5 fields, got {len(f) - 1}")
-    try:
-        laps = int(f[1])
-    except ValueError:
-        raise RecordError(f"laps to go: not an integer: {f[1]!r}") from None
+    laps_raw, to_go, of_day, race_raw = f[1], f[2], f[3], f[4]
+    if laps_raw == "9999":
+        laps = None
+    else:
+        try:
+            laps = int(laps_raw)
+        except ValueError:
+            raise RecordError(f"laps to go: not an integer: {laps_raw!r}") from None
+        laps = None if laps == UNLIMITED_LAPS else laps
     flag = _flag_cache.get(f[5]) or normalize_flag(f[5])
-    to_go, of_day, race_raw = f[2], f[3], f[4]
-    # The three HH:MM:SS clocks by inline table lookup: this is the hottest line of a replay
-    # (one heartbeat a second, all day). Anything unusual takes the full reader below.
+    # This is the hottest line of a replay (one heartbeat a second, all day): most clocks are
+    # zero (no time limit; no session running) and the rest HH:MM:SS, read by table lookup.
+    # Anything unusual takes the full reader below.
     try:
-        if not (len(to_go) == len(of_day) == len(race_raw) == 8):
+        if to_go == _ZERO_CLOCK:
+            time_to_go = 0
+        elif len(to_go) == 8 and to_go[5] == ":":
+            time_to_go = HOURS_MINUTES_MS[to_go[:5]] + SECONDS_MS[to_go[6:]]
+        else:
             raise KeyError(to_go)
-        if not (to_go[5] == of_day[5] == race_raw[5] == ":"):
-            raise KeyError(to_go)
-        time_to_go = HOURS_MINUTES_MS[to_go[:5]] + SECONDS_MS[to_go[6:]]
-        time_of_day = HOURS_MINUTES_MS[of_day[:5]] + SECONDS_MS[of_day[6:]]
-        race_time: int | None = HOURS_MINUTES_MS[race_raw[:5]] + SECONDS_MS[race_raw[6:]]
+        if len(of_day) == 8 and of_day[5] == ":":
+            time_of_day = HOURS_MINUTES_MS[of_day[:5]] + SECONDS_MS[of_day[6:]]
+        else:
+            raise KeyError(of_day)
+        if race_raw == _ZERO_CLOCK:
+            race_time: int | None = 0
+        elif len(race_raw) == 8 and race_raw[5] == ":" and race_raw != _SENTINEL_CLOCK:
+            race_time = HOURS_MINUTES_MS[race_raw[:5]] + SECONDS_MS[race_raw[6:]]
+        else:
+            raise KeyError(race_raw)
     except KeyError:
         time_to_go = _duration(to_go, "time to go")
         time_of_day = _duration(of_day, "time of day")
-        race_time = None if race_raw == "00:59:59" else _duration(race_raw, "race time")
-    # The 2009 Orbits pre-green sentinel; a real 59:59 race time has a flag showing.
-    if race_time == _SENTINEL_RACE_TIME and flag == NO_FLAG and race_raw == "00:59:59":
-        race_time = None
-    elif race_time is None:
         race_time = _duration(race_raw, "race time")
+        # The 2009 Orbits pre-green sentinel; a real 59:59 race time has a flag showing.
+        if race_raw == _SENTINEL_CLOCK and flag == NO_FLAG:
+            race_time = None
     # Positional arguments: measurably cheaper on this path.
-    return Heartbeat(
-        None if laps == UNLIMITED_LAPS else laps, time_to_go, time_of_day, race_time, flag
-    )
+    return Heartbeat(laps, time_to_go, time_of_day, race_time, flag)
 
 
-_SENTINEL_RACE_TIME = 3_599_000
+_ZERO_CLOCK = "00:00:00"
+_SENTINEL_CLOCK = "00:59:59"
 
 
 def _competitor_a(f: list[str]) -> Competitor:
@@ -229,13 +250,13 @@ def _setting(f: list[str]) -> Setting:
     return Setting(name=f[1].strip().upper(), value=f[2])
 
 
+# Positional arguments below: $G, $H and $J are most of what is not a heartbeat.
+
+
 def _race_order(f: list[str]) -> RaceOrder:
     _need(f, 5, "$G")
     return RaceOrder(
-        position=_int(f[1], "position"),
-        registration=f[2],
-        laps=_opt_int(f[3], "laps"),
-        total_time_ms=_result_time(f[4], "total time"),
+        _int(f[1], "position"), f[2], _opt_int(f[3], "laps"), _result_time(f[4], "total time")
     )
 
 
@@ -244,10 +265,10 @@ def _practice_order(f: list[str]) -> PracticeOrder:
     best_lap = _opt_int(f[3], "best lap")
     best_time = _result_time(f[4], "best lap time")
     return PracticeOrder(
-        position=_int(f[1], "position"),
-        registration=f[2],
-        best_lap=best_lap if best_lap and best_time is not None else None,
-        best_lap_time_ms=best_time,
+        _int(f[1], "position"),
+        f[2],
+        best_lap if best_lap and best_time is not None else None,
+        best_time,
     )
 
 
@@ -259,11 +280,7 @@ def _init(f: list[str]) -> Init:
 
 def _passing(f: list[str]) -> Passing:
     _need(f, 4, "$J")
-    return Passing(
-        registration=f[1],
-        lap_time_ms=_result_time(f[2], "lap time"),
-        total_time_ms=_result_time(f[3], "total time"),
-    )
+    return Passing(f[1], _result_time(f[2], "lap time"), _result_time(f[3], "total time"))
 
 
 def _correction(f: list[str]) -> Correction:
@@ -394,126 +411,10 @@ def _record_from_fields(fields: list[str], raw: str) -> RMonitorRecord:
 
 def parse_lines(lines: Iterable[str]) -> Iterator[RMonitorRecord]:
     """Parse a stream of lines into records, one or more per line; never raises."""
+    from trackside.feeds.line_reader import parse_stream  # it builds on this module
+
     for _, record in parse_stream(list(lines)):
         yield record  # type: ignore[misc]
-
-
-HeaderReader = Callable[[str], tuple[int | None, str] | None]
-
-
-def parse_stream(
-    lines: Sequence[str], read_header: HeaderReader | None = None
-) -> Iterator[tuple[int | None, RMonitorRecord | CaptureBlock]]:
-    """Parse lines into ``(received_at_ms, record)`` pairs; never raises.
-
-    ``read_header`` recognises capture block headers (``##…``) and returns the block's receive
-    time and kind; lines of blocks that are not RMonitor become ``CaptureBlock`` records.
-
-    Speed matters here (a whole race day replays in a fraction of a second): one C ``csv``
-    reader splits every line and Python only dispatches. Lines csv would misread are re-read
-    one by one: an odd quote count makes csv join lines (seen as ``line_num`` jumping), and a
-    second ``$`` may be a glued record.
-    """
-    # A closing empty line: csv swallows it when the last real line leaves a quote open,
-    # which shows as a line_num jump like any other join.
-    lines = [*lines, ""]
-    reader = csv.reader(lines, skipinitialspace=True)
-    parsers = _PARSERS
-    received: int | None = None
-    kind = RMONITOR
-    foreign: list[str] = []
-    prev = 0
-    while True:
-        try:
-            for fields in reader:
-                num = reader.line_num
-                if num - prev != 1 or not fields:
-                    # csv joined lines (an open quote), or a blank line: one by one.
-                    for raw in lines[prev:num]:
-                        header = _header(raw, read_header)
-                        if header is not None:
-                            if foreign:
-                                yield received, _block(kind, foreign)
-                                foreign = []
-                            received, kind = header
-                        elif kind is not RMONITOR:
-                            foreign.append(raw)
-                        else:
-                            for record in _slow_records(raw):
-                                yield received, record
-                    prev = num
-                    continue
-                raw = lines[prev]
-                prev = num
-                if kind is RMONITOR:
-                    parser = parsers.get(fields[0])
-                    if parser is not None and raw.count("$") == 1:
-                        try:
-                            yield received, parser(fields)
-                        except ValueError as exc:
-                            yield received, FeedError(raw, str(exc))
-                        continue
-                if raw[:2] == "##" and read_header is not None:
-                    header = read_header(raw)
-                    if header is not None:
-                        if foreign:
-                            yield received, _block(kind, foreign)
-                            foreign = []
-                        received, kind = header
-                        continue
-                if kind is not RMONITOR:
-                    foreign.append(raw)
-                    continue
-                for record in _slow_records(raw):
-                    yield received, record
-            break
-        except csv.Error:
-            # Defensive (NUL bytes, giant fields): read the offending lines the slow way.
-            num = reader.line_num
-            for raw in lines[prev:num]:
-                for record in _slow_records(raw):
-                    yield received, record
-            prev = num
-    if foreign:
-        yield received, _block(kind, foreign)
-
-
-def _header(raw: str, read_header: HeaderReader | None) -> tuple[int | None, str] | None:
-    if read_header is None or raw[:2] != "##":
-        return None
-    header = read_header(raw)
-    if header is None:
-        return None
-    # The interned constant, so the hot loop can compare kinds with ``is``.
-    return header[0], RMONITOR if header[1] == RMONITOR else header[1]
-
-
-def _block(kind: str, lines: list[str]) -> CaptureBlock:
-    return CaptureBlock(kind=kind, text="\n".join(lines))
-
-
-def _slow_records(line: str) -> Iterator[RMonitorRecord]:
-    """One raw line, possibly holding glued records, read carefully."""
-    text = line.strip("\r\n\ufeff")
-    if not text.strip():
-        return
-    if text.count("$") <= 1:
-        yield _slow_record(text)
-        return
-    for fragment, cut in split_glued(text.strip()):
-        frag = fragment.strip()
-        if cut and (frag.endswith(",") or frag.count('"') % 2):
-            yield FeedError(raw=frag, reason="truncated record (another record starts inside it)")
-        else:
-            yield _slow_record(frag)
-
-
-def _slow_record(text: str) -> RMonitorRecord:
-    if "\x00" in text:
-        return FeedError(raw=text, reason="NUL byte inside a record")
-    if len(text) > MAX_RECORD_CHARS:
-        return FeedError(raw=text[:200], reason=f"record longer than {MAX_RECORD_CHARS} characters")
-    return parse_line(text)
 
 
 def decode_line(data: bytes) -> str:

@@ -10,16 +10,6 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from trackside.relay.app import run_relay
-from trackside.relay.config import (
-    ConfigError,
-    RelayConfig,
-    name_sources,
-    parse_event,
-    parse_server,
-)
-from trackside.relay.queue import QueueError
-
 DEFAULT_QUEUE = Path("trackside-relay/queue.sqlite")
 
 
@@ -81,6 +71,17 @@ def relay(
 
     Each source option can be given more than once.
     """
+    # Imported here: every other trackside command starts faster without the relay's stack.
+    from trackside.relay.app import run_relay
+    from trackside.relay.config import (
+        ConfigError,
+        RelayConfig,
+        name_sources,
+        parse_event,
+        parse_server,
+    )
+    from trackside.relay.queue import QueueError
+
     if not client_id.strip() or not client_secret:
         raise typer.BadParameter("--client-id and --client-secret must not be empty")
     try:

@@ -1,4 +1,8 @@
-"""Replay recorded feeds through the same parser and engine the server runs."""
+"""Replay recorded feeds through the same parser and engine the server runs.
+
+Files are read block by block as they are applied (``feeds.capture.read_file``): a whole
+season of captures replays in the memory of one block and one engine.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from trackside.feeds.capture import read_records
+from trackside.feeds.capture import feed_file, read_file
 from trackside.feeds.records import Heartbeat, Received
 from trackside.timing.engine import RaceEngine
 
@@ -17,27 +21,28 @@ ProgressHook = Callable[[int], None]
 @dataclass(slots=True)
 class ReplayFile:
     path: Path
-    records: list[Received]
+    size: int  # bytes, for the progress bar
+
+    def records(self, on_read: ProgressHook | None = None) -> Iterator[Received]:
+        for received, record in read_file(self.path, on_read=on_read):
+            yield Received(received, record)
 
 
 def load(paths: Iterable[Path]) -> list[ReplayFile]:
-    """Read and parse every file up front (parsing is fast; pacing needs the record count)."""
-    return [ReplayFile(path, list(read_records(Path(path).read_bytes()))) for path in paths]
+    """The files to replay, in order; nothing is read yet."""
+    return [ReplayFile(Path(path), Path(path).stat().st_size) for path in paths]
 
 
 def paced(
-    records: list[Received],
-    speed: float | None,
+    records: Iterable[Received],
+    speed: float,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Received]:
-    """Yield records at ``speed`` times real time (None = as fast as possible).
+    """Yield records at ``speed`` times real time.
 
     Captures carry receive times; a raw stream has none, so each heartbeat counts as a second.
     """
-    if speed is None:
-        yield from records
-        return
     started = clock()
     first: int | None = None
     beats = 0
@@ -62,16 +67,16 @@ def replay(
     on_progress: ProgressHook | None = None,
     engine: RaceEngine | None = None,
 ) -> RaceEngine:
-    """Apply every record of every file, in order, to one engine (files continue one feed)."""
+    """Apply every record of every file, in order, to one engine (files continue one feed).
+
+    ``on_progress`` hears the bytes read as they are read.
+    """
     engine = engine or RaceEngine()
     apply = engine.apply
     for replay_file in files:
-        done = 0
-        for item in paced(replay_file.records, speed):
-            apply(item.record)
-            done += 1
-            if on_progress is not None and (done & 1023) == 0:
-                on_progress(1024)
-        if on_progress is not None:
-            on_progress(done & 1023)
+        if speed is None:
+            feed_file(replay_file.path, apply, on_read=on_progress)
+        else:
+            for item in paced(replay_file.records(on_progress), speed):
+                apply(item.record)
     return engine

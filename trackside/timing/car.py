@@ -36,6 +36,10 @@ class Car:
     practice_best_ms: int | None = None
     practice_seen: bool = False
     practice_seq: int = 0
+    # An $H came in this session (kept across resets): its best lap beats our passings.
+    feed_best: bool = False
+    # Left out of the run's latest entry-list refresh: deleted at the timing stand.
+    deleted: bool = False
     # Laps from passings.
     laps: list[Lap] = field(default_factory=list)
     start_crossing_ms: int | None = None  # race time of the first (start-line) crossing

@@ -10,6 +10,11 @@ that do not tell which run they belong to (heartbeats, settings, more ``$I``) wa
 until a ``$B`` or a scoreboard record decides whether this is a new run or a reset of the
 current one. The previous run's final classification is never wiped by the next run's ``$I``.
 
+After ``$B,95`` (close) the timing system re-sends the closed run's final classification: until
+the next ``$I`` those records update the closed run. Records that belong to no run yet (before
+the first ``$B``, or after a close's ``$I``) wait in a session of their own that is never
+listed; the next ``$B`` adopts it, so no session without a run is ever shown.
+
 An event with no RMonitor feed is scored from loop passings in a session the scorer opens with
 ``open_passings_session``; the first RMonitor record ends it, and from then on RMonitor alone
 opens sessions (``timing.scorer``).
@@ -60,6 +65,10 @@ class RaceEngine:
     kept_errors: list[FeedError] = field(default_factory=list)
     heartbeat: Heartbeat | None = None  # the latest, also between runs
     rmonitor_seen: bool = False  # any RMonitor record applied yet (bad lines aside)
+    # The run closed by ``$B,95``: takes the re-sent final classification until an ``$I``.
+    closed: Session | None = None
+    # Records with no run yet, held for the next ``$B`` (never listed in ``sessions``).
+    unassigned: Session | None = None
     _pending_reset: bool = False
     _pending: list[Record] = field(default_factory=list)
 
@@ -71,16 +80,16 @@ class RaceEngine:
         """Apply one record; a bad record is counted and kept, never raised."""
         self.records += 1
         kind = type(record)
-        if not self.rmonitor_seen and kind is not FeedError and kind is not CaptureBlock:
-            self._rmonitor_begins()
-        if kind is Heartbeat and not self._pending_reset:
+        if kind is Heartbeat and self.rmonitor_seen and not self._pending_reset:
             # The once-a-second record: the hot path of every replay.
             self.heartbeat = record  # type: ignore[assignment]
-            current = self.current
+            current = self.current or self.unassigned
             if current is not None:
                 current.records += 1
                 current.apply_heartbeat(record)  # type: ignore[arg-type]
             return
+        if not self.rmonitor_seen and kind is not FeedError and kind is not CaptureBlock:
+            self._rmonitor_begins()
         if kind is FeedError:
             self.errors += 1
             if len(self.kept_errors) < MAX_KEPT_ERRORS:
@@ -117,11 +126,12 @@ class RaceEngine:
             for item in held:
                 self.apply_held(item)
             return
-        if self.current is not None:
+        board = self.current or self.unassigned
+        if board is not None:
             # A refresh (competitors, classes, the run again) rebuilds the board from scratch;
             # passings or orders straight after the $I mean no refresh is coming, so the board
             # is kept and corrected car by car as they cross (never blanked).
-            self.current.reset_scoreboard(wipe=type(record) in _REFRESH_STARTS)
+            board.reset_scoreboard(wipe=type(record) in _REFRESH_STARTS)
         for item in held:
             self.apply_held(item)
         self._route(record)
@@ -135,15 +145,17 @@ class RaceEngine:
         kind = type(record)
         if kind is Heartbeat:
             self.heartbeat = record  # type: ignore[assignment]
-            if self.current is not None:
-                self.current.records += 1
-                self.current.apply_heartbeat(record)  # type: ignore[arg-type]
+            current = self.current or self.unassigned
+            if current is not None:
+                current.records += 1
+                current.apply_heartbeat(record)  # type: ignore[arg-type]
             return
         if kind is Run:
             self._run(record)  # type: ignore[arg-type]
             return
         if kind is Init:
             self._pending_reset = True
+            self.closed = None  # the closed run's last word is over
             return
         if kind in (UnknownRecord, CaptureBlock):
             self.unknown += kind is UnknownRecord
@@ -151,11 +163,13 @@ class RaceEngine:
         handler = _HANDLERS.get(kind)
         if handler is None:
             return  # IMSA/Orbits/relay extras: parsed and kept upstream, not scored here
-        session = self.current
+        if not getattr(record, "registration", "x").strip():
+            return  # an empty row ($G,37,"",,"00:00:00") is no car
+        session = self.current or self.closed or self.unassigned
         if session is None:
-            # Records before any $B (a capture that starts mid-refresh): an unnamed session
-            # that the first $B names.
-            session = self._open(None, "")
+            # No run yet (a capture that starts mid-refresh, or after a close's $I): held
+            # for the next $B.
+            session = self.unassigned = Session(run=None)
         session.records += 1
         handler(session, record)
 
@@ -165,16 +179,14 @@ class RaceEngine:
             if current is not None:
                 current.ended = True
                 current.records += 1
+                self.closed = current
                 self.current = None
-            return
-        if current is not None and current.run is None and not current.ended:
-            current.run = record.number
-            current.rename(record.description)
             return
         if current is not None and current.run == record.number:
             if record.description and record.description != current.name:
                 current.rename(record.description)
             current.records += 1
+            current.begin_refresh()
             return
         if current is not None:
             current.ended = True
@@ -182,6 +194,11 @@ class RaceEngine:
 
     def _open(self, run: int | None, name: str) -> Session:
         session = Session(run=run)
+        if run is not None:
+            self.closed = None
+            if self.unassigned is not None:  # what came before this $B belongs to it
+                session, self.unassigned = self.unassigned, None
+                session.run = run
         session.rename(name)
         session.records += 1
         self.sessions.append(session)

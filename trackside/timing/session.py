@@ -80,6 +80,8 @@ class Session:
     seq: int = 0
     # Scored from loop passings alone (no RMonitor feed): see ``timing.passing_laps``.
     from_passings: bool = False
+    # Registrations entered since the run's latest $B, while that refresh is still coming.
+    refresh: set[str] | None = None
 
     def rename(self, name: str) -> None:
         self.name = name
@@ -119,8 +121,25 @@ class Session:
         self.flag_periods.append(FlagPeriod(flag, at, None, time_of_day_ms))
         self.heart.flag = flag
 
+    def begin_refresh(self) -> None:
+        """``$B`` for this run: the entry list that follows is the whole field."""
+        if self.refresh is None:
+            self.refresh = set()
+
+    def _end_refresh(self) -> None:
+        """The scoreboard resumes: cars the refresh left out were deleted at the stand."""
+        entered, self.refresh = self.refresh, None
+        if not entered:
+            return  # no entry list came: nothing was said about the field
+        for registration, car in self.cars.items():
+            if registration not in entered:
+                car.deleted = True
+
     def apply_competitor(self, rec: Competitor) -> None:
         car = self.car(rec.registration)
+        car.deleted = False
+        if self.refresh is not None:
+            self.refresh.add(rec.registration)
         # An empty incoming value never erases a known one (feeds send partial layouts).
         if rec.number:
             car.number = rec.number
@@ -147,6 +166,8 @@ class Session:
             self.track_length = rec.value
 
     def apply_race_order(self, rec: RaceOrder) -> None:
+        if self.refresh is not None:
+            self._end_refresh()
         car = self.car(rec.registration)
         if car.corrected_from is not None and (rec.laps, rec.total_time_ms) == car.corrected_from:
             pass  # the uncorrected result re-sent in a refresh: the correction stands
@@ -183,7 +204,10 @@ class Session:
             car.last_crossing_ms = total
 
     def apply_practice_order(self, rec: PracticeOrder) -> None:
+        if self.refresh is not None:
+            self._end_refresh()
         car = self.car(rec.registration)
+        car.feed_best = True
         self.seq += 1
         car.practice_position = rec.position
         car.practice_best_lap = rec.best_lap
@@ -192,6 +216,8 @@ class Session:
         car.practice_seq = self.seq
 
     def apply_passing(self, rec: Passing) -> None:
+        if self.refresh is not None:
+            self._end_refresh()
         car = self.car(rec.registration)
         car.started = True
         total = rec.total_time_ms

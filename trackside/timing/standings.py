@@ -19,6 +19,8 @@ from trackside.timing.session import RACE, Session
 
 # Used for the out-of-step guard before any lap time is known (§6 of the RMonitor reference).
 DEFAULT_GAP_LIMIT_MS = 300_000
+# A lap shorter than this share (%) of the session's typical lap is a partial lap.
+PARTIAL_LAP_SHARE = 60
 # A car is stale when it has not crossed the line for this many of its laps.
 STALE_LAPS = 2
 
@@ -63,11 +65,29 @@ def penalty_key(number: str) -> str:
     return number.strip().lstrip("#").strip().upper()
 
 
-def _best(car: Car) -> tuple[int | None, int | None]:
-    """Best lap time and lap number: the feed's ``$H`` when it sent one, else our passings."""
-    if car.practice_seen:
+def _best(car: Car, shortest_ms: int) -> tuple[int | None, int | None]:
+    """Best lap time and lap number: the feed's ``$H`` when one came, else our passings.
+
+    A passing shorter than ``shortest_ms`` is a partial lap (a reset, a cut), never a best.
+    """
+    if car.feed_best:
         return car.practice_best_ms, car.practice_best_lap
-    return car.best_lap_ms, car.best_lap
+    if car.best_lap_ms is None or car.best_lap_ms >= shortest_ms:
+        return car.best_lap_ms, car.best_lap
+    real = [lap for lap in car.laps if lap.lap_time_ms >= shortest_ms]
+    best = min(real, key=lambda lap: lap.lap_time_ms, default=None)
+    return (best.lap_time_ms, best.number) if best else (None, None)
+
+
+def _shortest_lap_ms(cars: list[Car]) -> int:
+    """The shortest plausible lap: a share of the session's typical lap (0 when unknown)."""
+    times = [car.practice_best_ms for car in cars if car.feed_best and car.practice_best_ms]
+    times += [car.laps[-1].lap_time_ms for car in cars if car.laps]
+    times = [t for t in times if t > 0]
+    if not times:
+        return 0
+    times.sort()
+    return times[len(times) // 2] * PARTIAL_LAP_SHARE // 100
 
 
 def _last_lap(car: Car, best_ms: int | None, best_lap: int | None) -> int | None:
@@ -85,10 +105,12 @@ def _race_key(car: Car) -> tuple:
     return (1, -car.lap_count, car.total_time_ms or 0, car.registration)
 
 
-def _practice_key(car: Car) -> tuple:
+def _practice_key(car: Car, best_ms: int | None) -> tuple:
+    """By best lap as the feed ordered it; untimed cars after every timed one, in feed order."""
+    untimed = best_ms is None
     if car.practice_position is not None:
-        return (0, car.practice_position, -car.practice_seq)
-    return (1, *_race_key(car))
+        return (untimed, 0, car.practice_position, -car.practice_seq)
+    return (untimed, 1, *_race_key(car))
 
 
 def _percentile_90(values: list[int]) -> int | None:
@@ -98,8 +120,20 @@ def _percentile_90(values: list[int]) -> int | None:
     return ordered[min(len(ordered) - 1, (len(ordered) * 9) // 10)]
 
 
-def _interval(car: Standing, ref: Standing, limit: int, key: str) -> tuple[int | None, int]:
-    """Time or laps from ``ref`` (car ahead or leader) back to ``car``, race rules (§6)."""
+def _confirmed(row: Standing) -> bool:
+    """The car's ``$G`` total is the one of its latest passing: no update is still due."""
+    laps = row.car.laps
+    return bool(laps) and laps[-1].total_time_ms == row.total_time_ms
+
+
+def _interval(
+    car: Standing, ref: Standing, limit: int, key: str, final: bool
+) -> tuple[int | None, int]:
+    """Time or laps from ``ref`` (car ahead or leader) back to ``car``, race rules (§6).
+
+    A large same-lap figure is held back as a transient live, but shown once the session has
+    ended (``final``) or both totals are confirmed: a retired car can be 40 minutes down.
+    """
     shown = car.car.shown
     if car.laps < ref.laps:
         return None, ref.laps - car.laps
@@ -109,7 +143,7 @@ def _interval(car: Standing, ref: Standing, limit: int, key: str) -> tuple[int |
     if car.total_time_ms is None or ref.total_time_ms is None:
         return None, 0
     delta = car.total_time_ms - ref.total_time_ms
-    if delta < 0 or delta > limit:
+    if delta < 0 or (delta > limit and not (final or (_confirmed(car) and _confirmed(ref)))):
         return shown.get(key, (None, 0))  # transient from a non-atomic update
     shown[key] = (delta, 0)
     return delta, 0
@@ -137,15 +171,20 @@ def classify(session: Session, penalty_laps: Mapping[str, int] | None = None) ->
 
     ``penalty_laps``: laps to deduct per car number (``penalty_key``), races only.
     """
-    cars = [car for car in session.cars.values() if car.listed]
+    cars = [car for car in session.cars.values() if car.listed and not car.deleted]
     is_race = session.type == RACE
-    cars.sort(key=_race_key if is_race else _practice_key)
+    shortest = _shortest_lap_ms(cars)
+    bests = {car.registration: _best(car, shortest) for car in cars}
+    if is_race:
+        cars.sort(key=_race_key)
+    else:
+        cars.sort(key=lambda car: _practice_key(car, bests[car.registration][0]))
     deducted = [0] * len(cars)
     if is_race and penalty_laps:
         cars, deducted = _penalized(cars, penalty_laps)
     rows: list[Standing] = []
     for index, (car, penalty) in enumerate(zip(cars, deducted, strict=True), start=1):
-        best_ms, best_lap = _best(car)
+        best_ms, best_lap = bests[car.registration]
         rows.append(
             Standing(
                 car=car,
@@ -180,8 +219,8 @@ def classify(session: Session, penalty_laps: Mapping[str, int] | None = None) ->
                 continue
             ahead = group[i - 1]
             if is_race:
-                gap = _interval(row, ahead, limit, prefix + "gap")
-                diff = _interval(row, leader, limit, prefix + "difference")
+                gap = _interval(row, ahead, limit, prefix + "gap", session.ended)
+                diff = _interval(row, leader, limit, prefix + "difference", session.ended)
             else:
                 gap = _best_interval(row, ahead)
                 diff = _best_interval(row, leader)
