@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from trackside import replay as replay_service
 from trackside.commands import clients, db, demo, serve, users
 from trackside.feeds.clock import format_duration, format_interval
 from trackside.relay.command import relay as relay_command
-from trackside.services import replay as replay_service
 from trackside.timing.results import engine_result
 
 # No local variables in tracebacks: the relay's client secret is one.

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from tests.api.world import World, build
 from trackside.api.app import create_app
 from trackside.config import Settings
-from trackside.services.platform import Platform
+from trackside.platform import Platform
 
 
 @pytest.fixture

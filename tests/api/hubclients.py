@@ -19,6 +19,8 @@ from signalrcore.hub_connection_builder import HubConnectionBuilder
 
 from tests.api.world import World
 from tests.conftest import REPO
+from trackside.events.hub import race_day
+from trackside.events.models import Event
 from trackside.feeds.clock import format_interval
 from trackside.live.compact import (
     EventInfo,
@@ -27,8 +29,6 @@ from trackside.live.compact import (
     live_session_of,
     result_time,
 )
-from trackside.services.hub import race_day
-from trackside.store.events import Event
 
 RS = "\x1e"
 NODE = shutil.which("node")

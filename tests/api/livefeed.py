@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from trackside.services.demo import capture_feed
+from trackside.commands.demo_race import capture_feed
 
 
 def capture_lines(*paths: Path) -> list[tuple[int, str]]:

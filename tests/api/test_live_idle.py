@@ -14,7 +14,7 @@ from tests.api.livefeed import capture_lines, post_lines
 from tests.api.test_live import RACE_DAY
 from tests.api.world import World
 from trackside.config import Settings
-from trackside.store.racelog import EventLive
+from trackside.events.racelog import EventLive
 
 
 @pytest.fixture

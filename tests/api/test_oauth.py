@@ -153,7 +153,7 @@ async def test_token_request_shape_errors(world: World) -> None:
 
 
 async def test_a_revoked_client_gets_no_token(world: World) -> None:
-    from trackside.services import clients
+    from trackside.accounts import clients
 
     client_id, secret = world.secrets["partner"]
     async with world.platform.sessions() as session:

@@ -38,8 +38,8 @@ from tests.api.hubclients import (
 from tests.api.livefeed import capture_lines, free_port, post_lines, serving
 from tests.api.world import World
 from tests.conftest import capture
-from trackside.api.routes.signalr import get_hub
-from trackside.services.hub import Follower
+from trackside.events.hub import Follower
+from trackside.events.routes.signalr import get_hub
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.api.world import ISS, World
-from trackside.services import clients
+from trackside.accounts import clients
 
 
 def _b64(data: dict) -> str:

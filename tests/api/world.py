@@ -12,20 +12,17 @@ from typing import Any
 
 import httpx
 
-from trackside.services import (
-    accounts,
-    clients,
-    controllog_config,
-    event_records,
-    events,
-    ingest,
-    logins,
-)
-from trackside.services.platform import Platform
-from trackside.services.principals import client_grant
-from trackside.services.roles import Role
-from trackside.store.accounts import User
-from trackside.store.events import Entry, RaceClass, RaceSession
+from trackside.accounts import clients, logins
+from trackside.accounts import people as accounts
+from trackside.accounts.models import User
+from trackside.accounts.principals import client_grant
+from trackside.accounts.roles import Role
+from trackside.controllog import source as controllog_config
+from trackside.events import entries as event_records
+from trackside.events import ingest
+from trackside.events import service as events
+from trackside.events.models import Entry, RaceClass, RaceSession
+from trackside.platform import Platform
 
 ISS = "http://test/realms/trackside"
 PASSWORD = "correct horse battery"

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from tests.conftest import REPO, capture
 from tests.databases import test_settings
-from trackside.services.platform import Platform
-from trackside.store.events import RaceSession
-from trackside.store.racelog import SessionResult
+from trackside.events.models import RaceSession
+from trackside.events.racelog import SessionResult
+from trackside.platform import Platform
 
 
 def _demo(tmp_path: Path, *args: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.databases import test_settings
-from trackside.services import opaque
-from trackside.services.passwords import Passwords
+from trackside.accounts import opaque
+from trackside.accounts.passwords import Passwords
 
 
 async def test_password_hashes(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import orjson
 import pytest
 
+from trackside.errors import Conflict, NotFound
+from trackside.events.hub import Follower, Negotiations, race_day
 from trackside.live import signalr
-from trackside.services.errors import Conflict, NotFound
-from trackside.services.hub import Follower, Negotiations, race_day
 
 
 class Clock:

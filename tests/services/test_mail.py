@@ -10,7 +10,7 @@ import pytest
 
 from tests.databases import test_settings
 from tests.mailbox import Mailbox, mailbox  # noqa: F401  (fixture)
-from trackside.services.mail import Mailer, SmtpTarget
+from trackside.accounts.mail import Mailer, SmtpTarget
 
 
 def test_smtp_urls() -> None:

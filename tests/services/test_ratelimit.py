@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trackside.services.ratelimit import InMemoryRateLimiter
+from trackside.accounts.ratelimit import InMemoryRateLimiter
 
 
 class Clock:

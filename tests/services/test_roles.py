@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trackside.services.roles import (
+from trackside.accounts.roles import (
     EventScope,
     Grant,
     Principal,

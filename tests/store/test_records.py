@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from trackside.services.platform import Platform
-from trackside.store.events import Entry, Event, Organization, RaceSession
+from trackside.events.models import Entry, Event, Organization, RaceSession
+from trackside.platform import Platform
 
 SUMMER = timezone(timedelta(hours=2))
 

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from trackside.services import controllog_config, track_config
-from trackside.services.controllog_config import SourceSpec
-from trackside.services.platform import Platform
-from trackside.services.track_config import LoopSpec
-from trackside.store.events import Event, Organization
-from trackside.store.track import ControlLogSource, EventLoop
+from trackside.controllog import source as controllog_config
+from trackside.controllog.source import SourceSpec
+from trackside.events import loops as track_config
+from trackside.events.loops import LoopSpec
+from trackside.events.models import Event, Organization
+from trackside.events.track_models import ControlLogSource, EventLoop
+from trackside.platform import Platform
 from trackside.timing.loops import LoopKind
 
 

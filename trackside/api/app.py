@@ -8,26 +8,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from trackside.accounts.routes import auth, oauth, users
 from trackside.api import errors
 from trackside.api.limits import BodyLimit
-from trackside.api.routes import (
-    auth,
-    control_log,
-    event_records,
+from trackside.api.routes import health
+from trackside.config import Settings
+from trackside.controllog import routes as control_log
+from trackside.events.routes import entries as event_records
+from trackside.events.routes import (
     events,
-    health,
     live,
     loops,
-    oauth,
     organizations,
     pages,
     relay,
     signalr,
     stream,
-    users,
 )
-from trackside.config import Settings
-from trackside.services.platform import Platform
+from trackside.platform import Platform
 from trackside.web.pages import STATIC_DIR
 
 DESCRIPTION = """Race timing, scoring and live race data.

@@ -14,14 +14,15 @@ from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackside.accounts import principals, roles
+from trackside.accounts.roles import Principal
+from trackside.accounts.tokens import InvalidToken, issuer
 from trackside.api.problems import RateLimited, Unauthorized
 from trackside.config import Settings
-from trackside.services import events, principals, roles
-from trackside.services.errors import Forbidden
-from trackside.services.platform import Platform
-from trackside.services.roles import Principal
-from trackside.services.tokens import InvalidToken, issuer
-from trackside.store.events import Event, Organization
+from trackside.errors import Forbidden
+from trackside.events import service as events
+from trackside.events.models import Event, Organization
+from trackside.platform import Platform
 
 
 def get_platform(request: Request) -> Platform:

@@ -11,14 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from trackside.api.problems import RateLimited, Unauthorized
-from trackside.services.errors import (
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotFound,
-    ServiceError,
-    Unauthenticated,
-)
+from trackside.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthenticated
 
 log = logging.getLogger("trackside.api")
 

@@ -14,7 +14,7 @@ from trackside.commands.users import EventOpt, Organization, _role
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from trackside.services.platform import Platform
+    from trackside.platform import Platform
 
 app = typer.Typer(help="Machine clients and their secrets.", no_args_is_help=True)
 
@@ -30,7 +30,7 @@ def create(
     ] = False,
 ) -> None:
     """Create a client and print its id and secret (the secret is shown this once)."""
-    from trackside.services import clients
+    from trackside.accounts import clients
 
     granted = _role(role)
     assert granted is not None
@@ -53,7 +53,7 @@ def create(
 @app.command("list")
 def list_clients(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every client (never its secret)."""
-    from trackside.services import clients
+    from trackside.accounts import clients
 
     async def work(_platform: Platform, session: AsyncSession) -> list[dict]:
         return [
@@ -91,7 +91,7 @@ def list_clients(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
 @app.command()
 def revoke(client_id: str) -> None:
     """Revoke a client: its tokens stop working at once."""
-    from trackside.services import clients
+    from trackside.accounts import clients
 
     async def work(_platform: Platform, session: AsyncSession) -> None:
         await clients.revoke(session, client_id)

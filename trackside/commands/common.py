@@ -12,7 +12,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from trackside.services.platform import Platform
+    from trackside.platform import Platform
 
 T = TypeVar("T")
 console = Console()
@@ -22,8 +22,8 @@ errors = Console(stderr=True)
 def run(work: Callable[[Platform, AsyncSession], Awaitable[T]]) -> T:
     """Start the platform (migrating the database), run ``work`` in one session, stop."""
     from trackside.config import Settings
-    from trackside.services.errors import ServiceError
-    from trackside.services.platform import Platform
+    from trackside.errors import ServiceError
+    from trackside.platform import Platform
 
     async def main() -> T:
         platform = await Platform.start(Settings(), with_keys=False)

@@ -13,7 +13,7 @@ from trackside.commands.common import console, role_option_help, run
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from trackside.services.platform import Platform
+    from trackside.platform import Platform
 
 app = typer.Typer(help="People: accounts and their roles.", no_args_is_help=True)
 
@@ -24,7 +24,7 @@ EventOpt = Annotated[int | None, typer.Option("--event", help="Event id (officia
 
 
 def _role(value: str | None):  # type: ignore[no-untyped-def]
-    from trackside.services.roles import Role
+    from trackside.accounts.roles import Role
 
     if value is None:
         return None
@@ -45,7 +45,7 @@ def create(
     level: Annotated[int, typer.Option(help="Telemetry level 1-5.", min=1, max=5)] = 1,
 ) -> None:
     """Create an account (verified: whoever runs this vouches for the address)."""
-    from trackside.services import accounts
+    from trackside.accounts import people as accounts
 
     granted = _role(role)
 
@@ -73,7 +73,7 @@ def create(
 @app.command("list")
 def list_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every account with its roles."""
-    from trackside.services import accounts
+    from trackside.accounts import people as accounts
 
     async def work(_platform: Platform, session: AsyncSession) -> list[dict]:
         return [
@@ -122,8 +122,8 @@ def set_role(
     remove: Annotated[bool, typer.Option("--remove", help="Take the role away.")] = False,
 ) -> None:
     """Give a user a role (organizer needs --organization; official may take --event)."""
-    from trackside.services import accounts
-    from trackside.services.errors import NotFound
+    from trackside.accounts import people as accounts
+    from trackside.errors import NotFound
 
     granted = _role(role)
     assert granted is not None
@@ -152,7 +152,7 @@ def set_level(
     level: Annotated[int, typer.Argument(help="Telemetry level 1-5 (5 may write).", min=1, max=5)],
 ) -> None:
     """Set a user's telemetry level."""
-    from trackside.services import accounts
+    from trackside.accounts import people as accounts
 
     async def work(_platform: Platform, session: AsyncSession) -> None:
         user = await accounts.by_username(session, username)

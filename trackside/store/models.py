@@ -1,11 +1,11 @@
 """Every table in one import, for Alembic and for code that needs the whole schema."""
 
-from trackside.store.accounts import EmailToken, RefreshToken, RoleGrant, User
+from trackside.accounts.client_models import MachineClient, SigningKey
+from trackside.accounts.models import EmailToken, RefreshToken, RoleGrant, User
+from trackside.events.models import Entry, Event, Organization, RaceClass, RaceSession
+from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
+from trackside.events.track_models import ControlLogSource, EventLoop
 from trackside.store.base import Base
-from trackside.store.clients import MachineClient, SigningKey
-from trackside.store.events import Entry, Event, Organization, RaceClass, RaceSession
-from trackside.store.racelog import EventLive, LogRecord, RelaySource, SessionResult
-from trackside.store.track import ControlLogSource, EventLoop
 
 __all__ = [
     "Base",

@@ -1,0 +1,60 @@
+"""``/users``: account administration for admins (the CLI does the same from a shell)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from trackside.accounts import people as accounts
+from trackside.accounts.schemas import MeOut
+from trackside.accounts.user_schemas import LevelIn, RoleChangeIn
+from trackside.api.deps import AdminPrincipal, PagingDep, SessionDep, Writer, paged
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+UserId = Annotated[int, Path(alias="userId", ge=1, le=2**31 - 1)]
+GrantId = Annotated[int, Path(alias="grantId", ge=1, le=2**31 - 1)]
+
+
+@router.get("", response_model=list[MeOut])
+async def list_users(
+    _: AdminPrincipal, session: SessionDep, paging: PagingDep, request: Request, response: Response
+) -> list[MeOut]:
+    rows = await accounts.list_all(session, offset=paging.offset, limit=paging.limit)
+    paged(request, response, paging, await accounts.count(session))
+    return [MeOut.of(user) for user in rows]
+
+
+@router.post("/{userId}/roles", response_model=MeOut)
+async def grant_role(
+    body: RoleChangeIn, user_id: UserId, _: AdminPrincipal, __: Writer, session: SessionDep
+) -> MeOut:
+    """Give a role (with its organization or event)."""
+    user = await accounts.get(session, user_id)
+    await accounts.grant(
+        session, user, body.role, organization_id=body.organizationId, event_id=body.eventId
+    )
+    await session.commit()
+    return MeOut.of(user)
+
+
+@router.delete("/{userId}/roles/{grantId}", response_model=MeOut)
+async def revoke_role(
+    user_id: UserId, grant_id: GrantId, _: AdminPrincipal, __: Writer, session: SessionDep
+) -> MeOut:
+    """Take back one grant (its id is in the user's ``grants``)."""
+    user = await accounts.get(session, user_id)
+    await accounts.revoke_grant(session, user, grant_id)
+    await session.commit()
+    return MeOut.of(user)
+
+
+@router.put("/{userId}/telemetry-level", response_model=MeOut)
+async def set_level(
+    body: LevelIn, user_id: UserId, _: AdminPrincipal, __: Writer, session: SessionDep
+) -> MeOut:
+    user = await accounts.get(session, user_id)
+    await accounts.set_level(session, user, body.telemetryLevel)
+    await session.commit()
+    return MeOut.of(user)

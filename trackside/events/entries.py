@@ -1,0 +1,65 @@
+"""What an event holds: its sessions, classes and entries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trackside.errors import Invalid, NotFound
+from trackside.events.models import Entry, Event, RaceClass, RaceSession
+from trackside.store import rows as records
+
+Child = TypeVar("Child", RaceSession, RaceClass, Entry)
+
+KINDS: dict[type, str] = {RaceSession: "session", RaceClass: "class", Entry: "entry"}
+CLASHES: dict[type, str] = {
+    RaceSession: "the session clashes with a stored record",
+    RaceClass: "the event already has a class with this name",
+    Entry: "the event already has an entry with this number",
+}
+
+
+def query(kind: type[Child], event: Event) -> Select[tuple[Child]]:
+    order = kind.start_time if kind is RaceSession else kind.id  # type: ignore[union-attr]
+    return select(kind).where(kind.event_id == event.id).order_by(order, kind.id)
+
+
+async def get(session: AsyncSession, kind: type[Child], event: Event, child_id: int) -> Child:
+    row = await session.get(kind, child_id)
+    if row is None or row.event_id != event.id:
+        raise NotFound(f"no {KINDS[kind]} {child_id} in event {event.id}")
+    return row
+
+
+async def _check(session: AsyncSession, row: Any) -> None:
+    if isinstance(row, RaceSession) and row.end_time is not None and row.end_time < row.start_time:
+        raise Invalid("endTime", "endTime is before startTime")
+    if isinstance(row, Entry) and row.class_id is not None:
+        race_class = await session.get(RaceClass, row.class_id)
+        if race_class is None or race_class.event_id != row.event_id:
+            raise Invalid("classId", f"no class {row.class_id} in event {row.event_id}")
+
+
+async def create(
+    session: AsyncSession, kind: type[Child], event: Event, values: Mapping[str, Any]
+) -> Child:
+    row = kind(event_id=event.id, **values)
+    await _check(session, row)
+    session.add(row)
+    await records.commit(session, CLASHES[kind])
+    return row
+
+
+async def update(session: AsyncSession, row: Child, changes: Mapping[str, Any]) -> Child:
+    records.apply(row, changes)
+    await _check(session, row)
+    await records.commit(session, CLASHES[type(row)])
+    return row
+
+
+async def delete(session: AsyncSession, row: Child) -> None:
+    await session.delete(row)
+    await records.commit(session, f"the {KINDS[type(row)]} is still in use")

@@ -1,0 +1,131 @@
+"""Reading an event's live state: the snapshot, a session's results, diagnostics, charts.
+
+Results of a session the processor is scoring come from it; otherwise from the results kept
+when the session finished (or when the processor last stopped).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trackside.errors import NotFound
+from trackside.events.models import Event, RaceSession
+from trackside.events.processors import ProcessorManager
+from trackside.events.racelog import EventLive, RelaySource, SessionResult
+from trackside.feeds.clock import format_duration, format_interval
+from trackside.timing.session import Session
+
+
+async def session_results(
+    db: AsyncSession, manager: ProcessorManager, event: Event, session_id: int
+) -> dict[str, Any]:
+    row = await db.get(RaceSession, session_id)
+    if row is None or row.event_id != event.id:
+        raise NotFound(f"no session {session_id} in event {event.id}")
+    processor = manager.running(event.id)
+    if processor is not None:
+        index = processor.index_of(session_id)
+        if index is not None and index < len(processor.engine.sessions):
+            result = processor.session_result(index)
+            return {"sessionId": session_id, "finished": result["ended"], **result}
+    kept = await db.scalar(select(SessionResult).where(SessionResult.session_id == session_id))
+    if kept is None:
+        raise NotFound(f"session {session_id} has no timing results")
+    return {"sessionId": session_id, "finished": kept.finished, **orjson.loads(kept.data)}
+
+
+CSV_COLUMNS = (
+    ("Pos", "position"),
+    ("No", "number"),
+    ("Class", "class"),
+    ("PIC", "class_position"),
+    ("Name", "name"),
+    ("Laps", "laps"),
+    ("Total", "total_time_ms"),
+    ("Best", "best_lap_ms"),
+    ("Best on lap", "best_lap"),
+    ("Last", "last_lap_ms"),
+    ("Gap", "gap"),
+    ("Diff", "difference"),
+    ("Start", "starting_position"),
+    ("Gained", "positions_gained"),
+    ("Stale", "stale"),
+    ("Penalty laps", "penalty_laps"),
+    ("Warnings", "warnings"),
+    ("Black flags", "black_flags"),
+    ("Pit stops", "pit_stops"),
+)
+
+
+def results_csv(result: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([title for title, _ in CSV_COLUMNS])
+    for car in result["cars"]:
+        row = []
+        for _, key in CSV_COLUMNS:
+            if key == "gap":
+                row.append(format_interval(car["gap_ms"], car["gap_laps"]))
+            elif key == "difference":
+                row.append(format_interval(car["difference_ms"], car["difference_laps"]))
+            elif key.endswith("_ms"):
+                row.append(format_duration(car[key]))
+            elif car.get(key) is None:  # results kept before a field existed lack it
+                row.append("")
+            else:
+                row.append(str(car[key]).lower() if isinstance(car[key], bool) else car[key])
+        writer.writerow(row)
+    return out.getvalue()
+
+
+async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event) -> dict[str, Any]:
+    processor = await manager.get(event.id)
+    live = await db.get(EventLive, event.id)
+    sources = (
+        await db.scalars(
+            select(RelaySource).where(RelaySource.event_id == event.id).order_by(RelaySource.source)
+        )
+    ).all()
+    engine = processor.engine
+    diag = processor.diagnostics
+    loops = processor.scorer.loop_counts
+    return {
+        "eventId": event.id,
+        "live": bool(live and live.live),
+        "logLength": live.log_length if live else 0,
+        "lastRecordAt": live.last_record_at.isoformat() if live and live.last_record_at else None,
+        "sources": [
+            {"source": s.source, "ackedSeq": s.acked_seq, "lastSeenAt": s.last_seen_at.isoformat()}
+            for s in sources
+        ],
+        "records": diag.records,
+        "recordsByType": dict(diag.by_type),
+        "badRecords": diag.bad,
+        "feedErrors": engine.errors,
+        "unknownCommands": engine.unknown,
+        "p3Frames": dict(diag.p3_frames),
+        "loops": {
+            "crossings": loops.crossings,
+            "resent": loops.resent,
+            "noSession": loops.no_session,
+            "unknownLoop": loops.unknown_loop,
+            "duplicates": loops.duplicates,
+            "outOfOrder": loops.out_of_order,
+        },
+        "controlLogRecords": processor.scorer.control_records,
+        "samples": diag.samples,
+        "version": processor.state.version,
+    }
+
+
+def live_session(manager: ProcessorManager, event: Event, index: int) -> Session:
+    processor = manager.running(event.id)
+    if processor is None or not 0 <= index < len(processor.engine.sessions):
+        raise NotFound(f"event {event.id} has no live session {index}")
+    return processor.engine.sessions[index]

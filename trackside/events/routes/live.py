@@ -1,0 +1,70 @@
+"""Live timing over HTTP: the snapshot, results (JSON or CSV), diagnostics and charts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from trackside.api.deps import LiveEvent, PlatformDep, RunEvent, SessionDep
+from trackside.events import live_reads
+from trackside.web import charts
+
+router = APIRouter(tags=["live"])
+
+SessionId = Annotated[int, Path(alias="sessionId", ge=1, le=2**31 - 1)]
+SessionIndex = Annotated[int, Path(ge=0, le=10_000)]
+
+
+@router.get("/events/{eventId}/live")
+async def live_snapshot(event: LiveEvent, platform: PlatformDep) -> Response:
+    """The current live snapshot ``{"version", "current", "sessions"}`` (the WebSocket's first
+    message); public events need no token."""
+    processor = await platform.processors.get(event.id)
+    return Response(orjson.dumps(processor.state.snapshot), media_type="application/json")
+
+
+@router.get("/events/{eventId}/sessions/{sessionId}/results", response_model=None)
+async def session_results(
+    event: LiveEvent,
+    session_id: SessionId,
+    session: SessionDep,
+    platform: PlatformDep,
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """The session's classification; ``?format=csv`` (or ``Accept: text/csv``) for CSV."""
+    result = await live_reads.session_results(session, platform.processors, event, session_id)
+    if format == "csv" or (format is None and accept and "text/csv" in accept):
+        name = f"event-{event.id}-session-{session_id}-results.csv"
+        return Response(
+            live_reads.results_csv(result),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return result
+
+
+@router.get("/events/{eventId}/diagnostics")
+async def event_diagnostics(event: RunEvent, session: SessionDep, platform: PlatformDep) -> Any:
+    """What the event's processor could not score: counts, samples, relay sources."""
+    return await live_reads.diagnostics(session, platform.processors, event)
+
+
+@router.get("/events/{eventId}/live/sessions/{index}/charts/{kind}.svg")
+async def session_chart(
+    event: LiveEvent,
+    index: SessionIndex,
+    kind: Literal["laps", "positions"],
+    platform: PlatformDep,
+    cars: Annotated[
+        str | None, Query(max_length=400, description="Car numbers, comma-separated")
+    ] = None,
+) -> Response:
+    """Lap-time or position chart (SVG) of a session of the live log."""
+    await platform.processors.get(event.id)
+    live_session = live_reads.live_session(platform.processors, event, index)
+    numbers = [n.strip() for n in cars.split(",") if n.strip()] if cars else None
+    draw = charts.lap_time_chart if kind == "laps" else charts.position_chart
+    return Response(draw(live_session, numbers), media_type="image/svg+xml")

@@ -1,0 +1,69 @@
+"""``/organization``: the groups that run events (Status API), plus their administration."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from trackside.api.deps import (
+    AnyOrganization,
+    CurrentPrincipal,
+    ManagedOrganization,
+    OrganizationCreator,
+    OrganizationDeleter,
+    PagingDep,
+    SessionDep,
+    Writer,
+    paged,
+)
+from trackside.events import service as events
+from trackside.events.schemas import OrganizationIn, OrganizationOut, OrganizationPatch
+from trackside.store import rows as records
+
+router = APIRouter(prefix="/organization", tags=["organizations"])
+
+
+@router.get("", response_model=list[OrganizationOut])
+async def list_organizations(
+    _: CurrentPrincipal,
+    session: SessionDep,
+    paging: PagingDep,
+    request: Request,
+    response: Response,
+) -> list[OrganizationOut]:
+    """Every organization, by id (paged: ``offset``, ``limit``; total in ``X-Total-Count``)."""
+    rows, total = await records.page(
+        session, events.organizations_query(), paging.offset, paging.limit
+    )
+    paged(request, response, paging, total)
+    return [OrganizationOut.model_validate(row) for row in rows]
+
+
+@router.get("/{organizationId}", response_model=OrganizationOut)
+async def get_organization(_: CurrentPrincipal, organization: AnyOrganization) -> OrganizationOut:
+    return OrganizationOut.model_validate(organization)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=OrganizationOut)
+async def create_organization(
+    body: OrganizationIn, _: OrganizationCreator, __: Writer, session: SessionDep
+) -> OrganizationOut:
+    """Admins only."""
+    org = await events.create_organization(session, body.model_dump())
+    return OrganizationOut.model_validate(org)
+
+
+@router.patch("/{organizationId}", response_model=OrganizationOut)
+async def update_organization(
+    body: OrganizationPatch, organization: ManagedOrganization, _: Writer, session: SessionDep
+) -> OrganizationOut:
+    """Admins and the organization's organizers."""
+    org = await events.update_organization(session, organization, body.changes())
+    return OrganizationOut.model_validate(org)
+
+
+@router.delete("/{organizationId}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_organization(
+    organization: AnyOrganization, _: OrganizationDeleter, __: Writer, session: SessionDep
+) -> None:
+    """Admins only; an organization with events cannot be deleted (409)."""
+    await events.delete_organization(session, organization)

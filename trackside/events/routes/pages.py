@@ -1,0 +1,75 @@
+"""Web pages: the events list at ``/`` and the live board at ``/events/{id}``.
+
+``/events/{id}`` is also the Status API's event: a browser (``Accept: text/html``) gets the
+board, API clients get JSON. Pages need no token; what they show is public, and the board's
+WebSocket enforces access to private events itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from trackside.api.deps import SessionDep
+from trackside.events.models import Event
+from trackside.events.racelog import EventLive
+from trackside.web.pages import EventLink, board_page, index_page, not_found_page
+
+router = APIRouter(include_in_schema=False)
+
+_EVENT_PAGE = re.compile(r"^/events/(\d{1,10})/?$")
+
+
+def _wants_html(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"accept":
+            accept = value.decode("latin-1").lower()
+            return "text/html" in accept and not accept.startswith("application/json")
+    return False
+
+
+class PageNegotiation:
+    """Send browsers asking for ``/`` or ``/events/{id}`` to the HTML pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and _wants_html(scope):
+            path = scope["path"]
+            match = _EVENT_PAGE.match(path)
+            if path == "/" or match:
+                target = "/pages/" if path == "/" else f"/pages/events/{match.group(1)}"
+                scope = {**scope, "path": target, "raw_path": target.encode()}
+        await self.app(scope, receive, send)
+
+
+@router.get("/", response_class=HTMLResponse)
+@router.get("/pages/", response_class=HTMLResponse)
+async def events_page(session: SessionDep) -> HTMLResponse:
+    rows = (
+        await session.execute(
+            select(Event, EventLive.live)
+            .outerjoin(EventLive, EventLive.event_id == Event.id)
+            .where(Event.visibility == "public")
+            .order_by(Event.start_date.desc(), Event.id.desc())
+            .limit(200)
+        )
+    ).all()
+    links = [
+        EventLink(event.id, event.name, event.location, event.start_date, bool(live))
+        for event, live in rows
+    ]
+    return HTMLResponse(index_page(links))
+
+
+@router.get("/pages/events/{event_id}", response_class=HTMLResponse)
+async def event_page(event_id: int, session: SessionDep) -> HTMLResponse:
+    event = await session.get(Event, event_id)
+    if event is None:
+        return HTMLResponse(not_found_page(f"There is no event {event_id}."), status_code=404)
+    return HTMLResponse(board_page(event.id, event.name))
