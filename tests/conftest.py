@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.databases"]  # SQLite + PostgreSQL fixtures for store, services, api
+# SQLite + PostgreSQL fixtures for store and packages; the app, a client and a world for API tests
+pytest_plugins = ["tests.databases", "tests.app"]
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"

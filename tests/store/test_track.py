@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from trackside.controllog import source as controllog_config
+from trackside.controllog.models import ControlLogSource
 from trackside.controllog.source import SourceSpec
 from trackside.events import loops as track_config
 from trackside.events.loops import LoopSpec
-from trackside.events.models import Event, Organization
-from trackside.events.track_models import ControlLogSource, EventLoop
+from trackside.events.models import Event, EventLoop, Organization
 from trackside.platform import Platform
 from trackside.timing.loops import LoopKind
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.accounts import opaque
-from trackside.accounts.client_models import MachineClient
+from trackside.accounts.models import MachineClient
 from trackside.accounts.people import check_scope_targets
 from trackside.accounts.roles import Role
 from trackside.errors import NotFound, Unauthenticated

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from trackside.accounts.client_models import SigningKey
+from trackside.accounts.models import SigningKey
 
 ALGORITHM = "RS256"
 RELOAD_INTERVAL_S = 30.0  # an unknown kid re-reads the keys at most this often

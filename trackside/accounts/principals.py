@@ -8,8 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.accounts.client_models import MachineClient
-from trackside.accounts.models import RoleGrant, User
+from trackside.accounts.models import MachineClient, RoleGrant, User
 from trackside.accounts.roles import Grant, Principal, Role
 from trackside.accounts.tokens import TokenSubject
 from trackside.errors import Unauthenticated

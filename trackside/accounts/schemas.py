@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, EmailStr, Field, StringConstraints
 
 from trackside.accounts.models import User
+from trackside.accounts.roles import Role
 
 Username = Annotated[
     str,
@@ -100,3 +101,16 @@ class ResetConfirmIn(BaseModel):
 class StatusOut(BaseModel):
     status: str
     detail: str | None = None
+
+
+# User administration (admins only)
+
+
+class RoleChangeIn(BaseModel):
+    role: Role
+    organizationId: Annotated[int, Field(ge=1)] | None = None
+    eventId: Annotated[int, Field(ge=1)] | None = None
+
+
+class LevelIn(BaseModel):
+    telemetryLevel: Annotated[int, Field(ge=1, le=5, strict=True)]

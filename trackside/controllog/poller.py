@@ -17,8 +17,8 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from trackside.controllog.models import ControlLogSource
 from trackside.controllog.service import ControlLogs
-from trackside.events.track_models import ControlLogSource
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from starlette.datastructures import UploadFile
 from trackside.api.deps import LiveEvent, PlatformDep, RunEvent, SessionDep, Writer
 from trackside.controllog import service as controllog
 from trackside.controllog import source as controllog_config
+from trackside.controllog.models import ControlLogSource
+from trackside.controllog.schemas import ControlLogSourceIn, ImportOut
 from trackside.controllog.source import SourceSpec
 from trackside.errors import Invalid, NotFound
-from trackside.events.track_models import ControlLogSource
-from trackside.events.track_schemas import ControlLogSourceIn, ImportOut
 
 router = APIRouter(prefix="/events/{eventId}/control-log", tags=["control log"])
 

@@ -20,12 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.controllog import source as controllog_config
+from trackside.controllog.models import ControlLogSource
 from trackside.events import ingest
 from trackside.events.ingest import EventLocks, IncomingRecord
 from trackside.events.models import Entry, Event
 from trackside.events.processors import ProcessorManager
 from trackside.events.racelog import LogRecord
-from trackside.events.track_models import ControlLogSource
 from trackside.feeds import controllog_codec
 from trackside.feeds.clock import format_clock
 from trackside.feeds.controllog import changes, issues, parse_control_log

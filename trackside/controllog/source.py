@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackside.controllog.models import ControlLogSource
 from trackside.errors import Invalid
-from trackside.events.track_models import ControlLogSource
 from trackside.feeds.controllog import (
     DEFAULT_RULES,
     DEFAULT_VOID_STATUSES,

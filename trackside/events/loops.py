@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.errors import Invalid
-from trackside.events.models import Entry, RaceClass
-from trackside.events.track_models import EventLoop
+from trackside.events.models import Entry, EventLoop, RaceClass
 from trackside.timing.loops import Loop, LoopKind, LoopLayout
 from trackside.timing.passing_laps import EntryInfo
 

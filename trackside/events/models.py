@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trackside.store.base import Base, UTCDateTime, utcnow
@@ -87,3 +87,18 @@ class Entry(Base):
     transponder: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     event: Mapped[Event] = relationship(back_populates="entries")
+
+
+class EventLoop(Base):
+    """One timing loop of an event: what crossing it means, and the decoder that reads it."""
+
+    __tablename__ = "event_loops"
+    __table_args__ = (UniqueConstraint("event_id", "name", name="uq_event_loops_event_id_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # order as configured
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))  # timing.loops.LoopKind
+    decoder_id: Mapped[int] = mapped_column(BigInteger)
+    loop_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

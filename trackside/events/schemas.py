@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from trackside.api.schemas.base import Instant, Name, Patch, ShortName, Text, Wire
+from trackside.events.ingest import MAX_BATCH
+from trackside.timing.loops import LoopKind
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 CarNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
@@ -155,3 +157,84 @@ class EntryPatch(Patch):
     team_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = None  # type: ignore[assignment]
     class_id: Id | None = None
     transponder: Transponder | None = None
+
+
+# Relay batches (snake_case, as relays and the ingest contract name them)
+
+Source = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^\S+$")
+]
+
+
+class RelayRecordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1, le=2**62, description="Per source, from 1, +1 per record.")
+    received_at: int = Field(ge=0, le=2**53, description="Epoch milliseconds UTC at the relay.")
+    type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
+        description="rmonitor (one line of text) or p3 (one frame as hex)."
+    )
+    data: Annotated[str, StringConstraints(max_length=65_536)]
+
+
+class RelayBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Source
+    records: list[RelayRecordIn] = Field(max_length=MAX_BATCH)
+
+
+class RelayAckOut(BaseModel):
+    source: str
+    stored: int = 0
+    duplicates: int = 0
+    acked_seq: int
+
+
+# Timing loops (track-side configuration: what each decoder's passings mean)
+
+MAX_DECODER_ID = 2**32 - 1
+MAX_LOOPS = 64
+HEX = 16
+
+
+def _decoder_id(value: Any) -> Any:
+    """Decoder ids are often written in hex (``0x00041813``); accept that next to a number."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        try:
+            return int(text, HEX) if text.startswith("0x") else int(text)
+        except ValueError:
+            raise ValueError("a number, or hex as 0x…") from None
+    return value
+
+
+class LoopIn(Wire):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortName
+    kind: LoopKind = Field(description="start_finish, pit_in, pit_out, pit_start_finish, sector")
+    decoder_id: int = Field(ge=0, le=MAX_DECODER_ID, description="As the decoder reports it.")
+    loop_id: int | None = Field(
+        default=None, ge=0, le=2**31 - 1, description="For decoders that read several loops."
+    )
+
+    _decoder = field_validator("decoder_id", mode="before")(_decoder_id)
+
+
+class LoopsIn(Wire):
+    model_config = ConfigDict(extra="forbid")
+
+    loops: list[LoopIn] = Field(max_length=MAX_LOOPS)
+
+
+class LoopOut(Wire):
+    name: str
+    kind: LoopKind
+    decoder_id: int
+    loop_id: int | None
+
+
+class LoopsOut(Wire):
+    event_id: int
+    loops: list[LoopOut]

@@ -1,10 +1,16 @@
 """Every table in one import, for Alembic and for code that needs the whole schema."""
 
-from trackside.accounts.client_models import MachineClient, SigningKey
-from trackside.accounts.models import EmailToken, RefreshToken, RoleGrant, User
-from trackside.events.models import Entry, Event, Organization, RaceClass, RaceSession
+from trackside.accounts.models import (
+    EmailToken,
+    MachineClient,
+    RefreshToken,
+    RoleGrant,
+    SigningKey,
+    User,
+)
+from trackside.controllog.models import ControlLogSource
+from trackside.events.models import Entry, Event, EventLoop, Organization, RaceClass, RaceSession
 from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
-from trackside.events.track_models import ControlLogSource, EventLoop
 from trackside.store.base import Base
 
 __all__ = [

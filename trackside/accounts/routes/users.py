@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from trackside.accounts import people as accounts
-from trackside.accounts.schemas import MeOut
-from trackside.accounts.user_schemas import LevelIn, RoleChangeIn
+from trackside.accounts.schemas import LevelIn, MeOut, RoleChangeIn
 from trackside.api.deps import AdminPrincipal, PagingDep, SessionDep, Writer, paged
 
 router = APIRouter(prefix="/users", tags=["users"])

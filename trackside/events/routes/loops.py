@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from trackside.api.deps import PlatformDep, ReadableEvent, RunEvent, SessionDep, Writer
 from trackside.events import loops as track_config
 from trackside.events.loops import LoopSpec
-from trackside.events.track_schemas import LoopOut, LoopsIn, LoopsOut
+from trackside.events.schemas import LoopOut, LoopsIn, LoopsOut
 
 router = APIRouter(prefix="/events/{eventId}", tags=["loops"])
 

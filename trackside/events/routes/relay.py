@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from trackside.api.deps import PlatformDep, RelayEvent, RelayWriter, SessionDep
 from trackside.events import ingest
-from trackside.events.relay_schemas import RelayAckOut, RelayBatchIn, Source
+from trackside.events.schemas import RelayAckOut, RelayBatchIn, Source
 
 router = APIRouter(prefix="/relay", tags=["relay"])
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.livefeed import capture_lines, post_lines
-from tests.api.test_live import RACE_DAY
 from tests.api.world import World
 from tests.conftest import DATA
+from tests.events.livefeed import capture_lines, post_lines
+from tests.events.test_live import RACE_DAY
 from trackside.api.app import create_app
 from trackside.feeds.p3 import encode_passing
 from trackside.feeds.p3_records import P3Passing

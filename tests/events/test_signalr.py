@@ -18,7 +18,9 @@ import pytest
 import websockets
 from fastapi import FastAPI
 
-from tests.api.hubclients import (
+from tests.api.world import World
+from tests.conftest import capture
+from tests.events.hubclients import (
     NODE,
     NODE_DIR,
     RS,
@@ -35,9 +37,7 @@ from tests.api.hubclients import (
     raw_hub,
     until,
 )
-from tests.api.livefeed import capture_lines, free_port, post_lines, serving
-from tests.api.world import World
-from tests.conftest import capture
+from tests.events.livefeed import capture_lines, free_port, post_lines, serving
 from trackside.events.hub import Follower
 from trackside.events.routes.signalr import get_hub
 

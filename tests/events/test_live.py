@@ -10,9 +10,9 @@ import pytest
 import websockets
 from fastapi import FastAPI
 
-from tests.api.livefeed import capture_lines, post_lines, serving
 from tests.api.world import World
 from tests.conftest import capture
+from tests.events.livefeed import capture_lines, post_lines, serving
 from tests.timing.replaying import results as replay_results
 from trackside.api.app import create_app
 from trackside.config import Settings

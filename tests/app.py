@@ -1,4 +1,4 @@
-"""The app on each database, an in-process HTTP client, and a populated world."""
+"""Fixtures for API tests: the app on each database, an in-process HTTP client, a world."""
 
 from __future__ import annotations
 

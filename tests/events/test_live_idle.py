@@ -10,9 +10,9 @@ import asyncio
 
 import pytest
 
-from tests.api.livefeed import capture_lines, post_lines
-from tests.api.test_live import RACE_DAY
 from tests.api.world import World
+from tests.events.livefeed import capture_lines, post_lines
+from tests.events.test_live import RACE_DAY
 from trackside.config import Settings
 from trackside.events.racelog import EventLive
 

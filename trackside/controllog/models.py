@@ -1,33 +1,17 @@
-"""Track-side configuration of an event: its timing loops, and where its race-control log is.
+"""Where an event's race-control log is and how to read it.
 
-Both are configuration, not race data: the loops say what each decoder's passings mean, the
-control-log source how to fetch and read the log. The records themselves (passings, log
-entries) live in the event's log like every other record.
+Configuration, not race data: the control-log source says how to fetch and read the log. The
+log entries themselves live in the event's log like every other record.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trackside.store.base import Base, UTCDateTime, utcnow
-
-
-class EventLoop(Base):
-    """One timing loop of an event: what crossing it means, and the decoder that reads it."""
-
-    __tablename__ = "event_loops"
-    __table_args__ = (UniqueConstraint("event_id", "name", name="uq_event_loops_event_id_name"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer)  # order as configured
-    name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(32))  # timing.loops.LoopKind
-    decoder_id: Mapped[int] = mapped_column(BigInteger)
-    loop_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ControlLogSource(Base):

@@ -1,4 +1,4 @@
-"""Track-side configuration on the wire: an event's loops and its race-control log source."""
+"""An event's race-control log source on the wire, and the outcome of a log import."""
 
 from __future__ import annotations
 
@@ -6,55 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 
-from trackside.api.schemas.base import ShortName, Wire
-from trackside.timing.loops import LoopKind
-
-MAX_DECODER_ID = 2**32 - 1
-MAX_LOOPS = 64
-HEX = 16
-
-
-def _decoder_id(value: Any) -> Any:
-    """Decoder ids are often written in hex (``0x00041813``); accept that next to a number."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        try:
-            return int(text, HEX) if text.startswith("0x") else int(text)
-        except ValueError:
-            raise ValueError("a number, or hex as 0x…") from None
-    return value
-
-
-class LoopIn(Wire):
-    model_config = ConfigDict(extra="forbid")
-
-    name: ShortName
-    kind: LoopKind = Field(description="start_finish, pit_in, pit_out, pit_start_finish, sector")
-    decoder_id: int = Field(ge=0, le=MAX_DECODER_ID, description="As the decoder reports it.")
-    loop_id: int | None = Field(
-        default=None, ge=0, le=2**31 - 1, description="For decoders that read several loops."
-    )
-
-    _decoder = field_validator("decoder_id", mode="before")(_decoder_id)
-
-
-class LoopsIn(Wire):
-    model_config = ConfigDict(extra="forbid")
-
-    loops: list[LoopIn] = Field(max_length=MAX_LOOPS)
-
-
-class LoopOut(Wire):
-    name: str
-    kind: LoopKind
-    decoder_id: int
-    loop_id: int | None
-
-
-class LoopsOut(Wire):
-    event_id: int
-    loops: list[LoopOut]
-
+from trackside.api.schemas.base import Wire
 
 HeaderNames = (
     Annotated[str, StringConstraints(min_length=1, max_length=100)]
