@@ -19,8 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.events.racelog import EventLive, LogRecord, RelaySource
 
-# What relays send today; any other type is stored and reported, never refused.
-KNOWN_TYPES = frozenset({"rmonitor", "p3", "controllog"})
 MAX_BATCH = 1_000
 
 
