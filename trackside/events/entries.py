@@ -27,6 +27,13 @@ def query(kind: type[Child], event: Event) -> Select[tuple[Child]]:
     return select(kind).where(kind.event_id == event.id).order_by(order, kind.id)
 
 
+async def page(
+    session: AsyncSession, kind: type[Child], event: Event, offset: int, limit: int
+) -> tuple[list[Child], int]:
+    """One page of the event's sessions, classes or entries, and how many there are."""
+    return await records.page(session, query(kind, event), offset, limit)
+
+
 async def get(session: AsyncSession, kind: type[Child], event: Event, child_id: int) -> Child:
     row = await session.get(kind, child_id)
     if row is None or row.event_id != event.id:

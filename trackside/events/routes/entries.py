@@ -1,18 +1,20 @@
 """``/events/{eventId}/sessions|classes|entries``: read by anyone who may see the event,
-changed by its organizers and officials. One route factory, so the three stay alike.
+changed by its organizers and officials. Each route is written out; the shared steps are
+the small helpers below, so the three kinds stay alike.
 
 Entries (their transponders) and classes feed scoring, so changing them re-scores the event.
 """
 
-# No ``from __future__ import annotations``: the factory's route signatures name its
-# parameters' classes, which FastAPI must see as objects, not strings.
+from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.api.deps import (
+    Paging,
     PagingDep,
     PlatformDep,
     ReadableEvent,
@@ -21,9 +23,8 @@ from trackside.api.deps import (
     Writer,
     paged,
 )
-from trackside.api.schemas.base import Patch
 from trackside.events import entries as event_records
-from trackside.events.models import Entry, RaceClass, RaceSession
+from trackside.events.models import Entry, Event, RaceClass, RaceSession
 from trackside.events.schemas import (
     ClassIn,
     ClassOut,
@@ -35,111 +36,259 @@ from trackside.events.schemas import (
     SessionOut,
     SessionPatch,
 )
-from trackside.store import rows as records
+
+if TYPE_CHECKING:
+    from trackside.platform import Platform
 
 router = APIRouter(prefix="/events/{eventId}")
 
 SCORED = (Entry, RaceClass)  # kinds whose changes change what the scorer knows
 
+SessionId = Annotated[int, Path(alias="sessionId", ge=1, le=2**31 - 1)]
+ClassId = Annotated[int, Path(alias="classId", ge=1, le=2**31 - 1)]
+EntryId = Annotated[int, Path(alias="entryId", ge=1, le=2**31 - 1)]
 
-def _routes(
+
+async def _list(
     kind: type[Any],
-    plural: str,
-    id_name: str,
     out: type[BaseModel],
-    create_in: type[BaseModel],
-    patch_in: type[Patch],
+    event: Event,
+    db: AsyncSession,
+    paging: Paging,
+    request: Request,
+    response: Response,
+) -> list[Any]:
+    rows, total = await event_records.page(db, kind, event, paging.offset, paging.limit)
+    paged(request, response, paging, total)
+    return [out.model_validate(row) for row in rows]
+
+
+async def _create(
+    kind: type[Any],
+    out: type[BaseModel],
+    body: BaseModel,
+    event: Event,
+    db: AsyncSession,
+    platform: Platform,
+) -> Any:
+    row = await event_records.create(db, kind, event, body.model_dump())
+    await _rescore(kind, platform, event.id)
+    return out.model_validate(row)
+
+
+async def _update(
+    kind: type[Any],
+    out: type[BaseModel],
+    body: Any,
+    event: Event,
+    child_id: int,
+    db: AsyncSession,
+    platform: Platform,
+) -> Any:
+    row = await event_records.get(db, kind, event, child_id)
+    updated = out.model_validate(await event_records.update(db, row, body.changes()))
+    await _rescore(kind, platform, event.id)
+    return updated
+
+
+async def _delete(
+    kind: type[Any], event: Event, child_id: int, db: AsyncSession, platform: Platform
 ) -> None:
-    ChildId = Annotated[int, Path(alias=id_name, ge=1, le=2**31 - 1)]
-    tags = [plural]
-
-    async def rescore(platform: PlatformDep, event_id: int) -> None:
-        if kind in SCORED:
-            await platform.processors.reconfigure(event_id)
-
-    item = f"/{plural}/{{{id_name}}}"
-
-    async def list_children(
-        event: ReadableEvent,
-        session: SessionDep,
-        paging: PagingDep,
-        request: Request,
-        response: Response,
-    ) -> list[Any]:
-        query = event_records.query(kind, event)
-        rows, total = await records.page(session, query, paging.offset, paging.limit)
-        paged(request, response, paging, total)
-        return [out.model_validate(row) for row in rows]
-
-    async def get_child(event: ReadableEvent, child_id: ChildId, session: SessionDep) -> Any:
-        return out.model_validate(await event_records.get(session, kind, event, child_id))
-
-    async def create_child(
-        body: create_in,  # type: ignore[valid-type]
-        event: RunEvent,
-        _: Writer,
-        session: SessionDep,
-        platform: PlatformDep,
-    ) -> Any:
-        row = await event_records.create(session, kind, event, body.model_dump())
-        await rescore(platform, event.id)
-        return out.model_validate(row)
-
-    async def update_child(
-        body: patch_in,  # type: ignore[valid-type]
-        event: RunEvent,
-        child_id: ChildId,
-        _: Writer,
-        session: SessionDep,
-        platform: PlatformDep,
-    ) -> Any:
-        row = await event_records.get(session, kind, event, child_id)
-        updated = out.model_validate(await event_records.update(session, row, body.changes()))
-        await rescore(platform, event.id)
-        return updated
-
-    async def delete_child(
-        event: RunEvent, child_id: ChildId, _: Writer, session: SessionDep, platform: PlatformDep
-    ) -> None:
-        row = await event_records.get(session, kind, event, child_id)
-        await event_records.delete(session, row)
-        await rescore(platform, event.id)
-
-    noun = event_records.KINDS[kind]
-    router.add_api_route(
-        f"/{plural}",
-        list_children,
-        methods=["GET"],
-        response_model=list[out],  # type: ignore[valid-type]
-        tags=tags,
-        name=f"list_{plural}",
-        summary=f"The event's {plural} (paged: offset, limit)",
-    )
-    router.add_api_route(
-        item, get_child, methods=["GET"], response_model=out, tags=tags, name=f"get_{noun}"
-    )
-    router.add_api_route(
-        f"/{plural}",
-        create_child,
-        methods=["POST"],
-        status_code=status.HTTP_201_CREATED,
-        response_model=out,
-        tags=tags,
-        name=f"create_{noun}",
-    )
-    router.add_api_route(
-        item, update_child, methods=["PATCH"], response_model=out, tags=tags, name=f"update_{noun}"
-    )
-    router.add_api_route(
-        item,
-        delete_child,
-        methods=["DELETE"],
-        status_code=status.HTTP_204_NO_CONTENT,
-        tags=tags,
-        name=f"delete_{noun}",
-    )
+    row = await event_records.get(db, kind, event, child_id)
+    await event_records.delete(db, row)
+    await _rescore(kind, platform, event.id)
 
 
-_routes(RaceSession, "sessions", "sessionId", SessionOut, SessionIn, SessionPatch)
-_routes(RaceClass, "classes", "classId", ClassOut, ClassIn, ClassPatch)
-_routes(Entry, "entries", "entryId", EntryOut, EntryIn, EntryPatch)
+async def _rescore(kind: type[Any], platform: Platform, event_id: int) -> None:
+    if kind in SCORED:
+        await platform.processors.reconfigure(event_id)
+
+
+# sessions
+
+
+@router.get(
+    "/sessions",
+    response_model=list[SessionOut],
+    tags=["sessions"],
+    name="list_sessions",
+    summary="The event's sessions (paged: offset, limit)",
+)
+async def list_sessions(
+    event: ReadableEvent,
+    db: SessionDep,
+    paging: PagingDep,
+    request: Request,
+    response: Response,
+) -> list[Any]:
+    return await _list(RaceSession, SessionOut, event, db, paging, request, response)
+
+
+@router.get(
+    "/sessions/{sessionId}", response_model=SessionOut, tags=["sessions"], name="get_session"
+)
+async def get_session(event: ReadableEvent, session_id: SessionId, db: SessionDep) -> Any:
+    return SessionOut.model_validate(await event_records.get(db, RaceSession, event, session_id))
+
+
+@router.post(
+    "/sessions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionOut,
+    tags=["sessions"],
+    name="create_session",
+)
+async def create_session(
+    body: SessionIn, event: RunEvent, _: Writer, db: SessionDep, platform: PlatformDep
+) -> Any:
+    return await _create(RaceSession, SessionOut, body, event, db, platform)
+
+
+@router.patch(
+    "/sessions/{sessionId}", response_model=SessionOut, tags=["sessions"], name="update_session"
+)
+async def update_session(
+    body: SessionPatch,
+    event: RunEvent,
+    session_id: SessionId,
+    _: Writer,
+    db: SessionDep,
+    platform: PlatformDep,
+) -> Any:
+    return await _update(RaceSession, SessionOut, body, event, session_id, db, platform)
+
+
+@router.delete(
+    "/sessions/{sessionId}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["sessions"],
+    name="delete_session",
+)
+async def delete_session(
+    event: RunEvent, session_id: SessionId, _: Writer, db: SessionDep, platform: PlatformDep
+) -> None:
+    await _delete(RaceSession, event, session_id, db, platform)
+
+
+# classes
+
+
+@router.get(
+    "/classes",
+    response_model=list[ClassOut],
+    tags=["classes"],
+    name="list_classes",
+    summary="The event's classes (paged: offset, limit)",
+)
+async def list_classes(
+    event: ReadableEvent,
+    db: SessionDep,
+    paging: PagingDep,
+    request: Request,
+    response: Response,
+) -> list[Any]:
+    return await _list(RaceClass, ClassOut, event, db, paging, request, response)
+
+
+@router.get("/classes/{classId}", response_model=ClassOut, tags=["classes"], name="get_class")
+async def get_class(event: ReadableEvent, class_id: ClassId, db: SessionDep) -> Any:
+    return ClassOut.model_validate(await event_records.get(db, RaceClass, event, class_id))
+
+
+@router.post(
+    "/classes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClassOut,
+    tags=["classes"],
+    name="create_class",
+)
+async def create_class(
+    body: ClassIn, event: RunEvent, _: Writer, db: SessionDep, platform: PlatformDep
+) -> Any:
+    return await _create(RaceClass, ClassOut, body, event, db, platform)
+
+
+@router.patch("/classes/{classId}", response_model=ClassOut, tags=["classes"], name="update_class")
+async def update_class(
+    body: ClassPatch,
+    event: RunEvent,
+    class_id: ClassId,
+    _: Writer,
+    db: SessionDep,
+    platform: PlatformDep,
+) -> Any:
+    return await _update(RaceClass, ClassOut, body, event, class_id, db, platform)
+
+
+@router.delete(
+    "/classes/{classId}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["classes"],
+    name="delete_class",
+)
+async def delete_class(
+    event: RunEvent, class_id: ClassId, _: Writer, db: SessionDep, platform: PlatformDep
+) -> None:
+    await _delete(RaceClass, event, class_id, db, platform)
+
+
+# entries
+
+
+@router.get(
+    "/entries",
+    response_model=list[EntryOut],
+    tags=["entries"],
+    name="list_entries",
+    summary="The event's entries (paged: offset, limit)",
+)
+async def list_entries(
+    event: ReadableEvent,
+    db: SessionDep,
+    paging: PagingDep,
+    request: Request,
+    response: Response,
+) -> list[Any]:
+    return await _list(Entry, EntryOut, event, db, paging, request, response)
+
+
+@router.get("/entries/{entryId}", response_model=EntryOut, tags=["entries"], name="get_entry")
+async def get_entry(event: ReadableEvent, entry_id: EntryId, db: SessionDep) -> Any:
+    return EntryOut.model_validate(await event_records.get(db, Entry, event, entry_id))
+
+
+@router.post(
+    "/entries",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryOut,
+    tags=["entries"],
+    name="create_entry",
+)
+async def create_entry(
+    body: EntryIn, event: RunEvent, _: Writer, db: SessionDep, platform: PlatformDep
+) -> Any:
+    return await _create(Entry, EntryOut, body, event, db, platform)
+
+
+@router.patch("/entries/{entryId}", response_model=EntryOut, tags=["entries"], name="update_entry")
+async def update_entry(
+    body: EntryPatch,
+    event: RunEvent,
+    entry_id: EntryId,
+    _: Writer,
+    db: SessionDep,
+    platform: PlatformDep,
+) -> Any:
+    return await _update(Entry, EntryOut, body, event, entry_id, db, platform)
+
+
+@router.delete(
+    "/entries/{entryId}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["entries"],
+    name="delete_entry",
+)
+async def delete_entry(
+    event: RunEvent, entry_id: EntryId, _: Writer, db: SessionDep, platform: PlatformDep
+) -> None:
+    await _delete(Entry, event, entry_id, db, platform)
