@@ -19,7 +19,7 @@ from trackside.config import Settings
 from trackside.controllog.poller import ControlLogPoller
 from trackside.controllog.service import ControlLogs
 from trackside.events.ingest import EventLocks
-from trackside.events.processors import ProcessorManager
+from trackside.events.manager import ProcessorManager
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, session_factory

@@ -23,8 +23,8 @@ from trackside.controllog import source as controllog_config
 from trackside.controllog.models import ControlLogSource
 from trackside.events import ingest
 from trackside.events.ingest import EventLocks, IncomingRecord
+from trackside.events.manager import ProcessorManager
 from trackside.events.models import Entry, Event
-from trackside.events.processors import ProcessorManager
 from trackside.events.racelog import LogRecord
 from trackside.feeds import controllog_codec
 from trackside.feeds.clock import format_clock

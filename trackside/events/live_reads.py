@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.errors import NotFound
+from trackside.events.manager import ProcessorManager
 from trackside.events.models import Event, RaceSession
-from trackside.events.processors import ProcessorManager
 from trackside.events.racelog import EventLive, RelaySource, SessionResult
 from trackside.feeds.clock import format_duration, format_interval
 from trackside.timing.session import Session

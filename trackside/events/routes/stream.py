@@ -27,8 +27,9 @@ from trackside.accounts.tokens import InvalidToken
 from trackside.errors import ServiceError
 from trackside.events import service as events
 from trackside.events.models import Event
-from trackside.events.processors import EventProcessor, unframe
+from trackside.events.processors import EventProcessor
 from trackside.live.broker import BrokerClosed, SubscriberLagged
+from trackside.live.envelope import unframe
 from trackside.platform import Platform
 
 router = APIRouter(tags=["live"])
