@@ -15,7 +15,7 @@ from trackside.accounts.roles import (
     check_scope,
 )
 from trackside.errors import Conflict, Invalid, NotFound
-from trackside.events.models import Event, Organization
+from trackside.events import service as events
 from trackside.platform import Platform
 from trackside.store.base import utcnow
 
@@ -129,9 +129,11 @@ async def check_scope_targets(
         check_scope(role, organization_id, event_id)
     except ScopeError as exc:
         raise Invalid("role", str(exc)) from None
-    if organization_id is not None and await session.get(Organization, organization_id) is None:
+    if organization_id is not None and not await events.organization_exists(
+        session, organization_id
+    ):
         raise Invalid("organizationId", f"no organization {organization_id}")
-    if event_id is not None and await session.get(Event, event_id) is None:
+    if event_id is not None and not await events.event_exists(session, event_id):
         raise Invalid("eventId", f"no event {event_id}")
 
 

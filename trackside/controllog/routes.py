@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from starlette.datastructures import UploadFile
 
 from trackside.api.deps import LiveEvent, PlatformDep, RunEvent, SessionDep, Writer
 from trackside.controllog import service as controllog
 from trackside.controllog import source as controllog_config
-from trackside.controllog.models import ControlLogSource
-from trackside.controllog.schemas import ControlLogSourceIn, ImportOut
+from trackside.controllog.schemas import (
+    ControlLogOut,
+    ControlLogSourceIn,
+    ControlLogSourceOut,
+    ImportOut,
+)
 from trackside.controllog.source import SourceSpec
-from trackside.errors import Invalid, NotFound
+from trackside.errors import Invalid
 
 router = APIRouter(prefix="/events/{eventId}/control-log", tags=["control log"])
 
@@ -75,30 +77,23 @@ async def upload(
     )
 
 
-@router.get("")
-async def read(event: LiveEvent, session: SessionDep, platform: PlatformDep) -> Any:
+@router.get("", response_model=ControlLogOut)
+async def read(event: LiveEvent, session: SessionDep, platform: PlatformDep) -> ControlLogOut:
     """Current entries (with the revisions they superseded and their session), per-car
     warnings, penalty laps and black flags, and the rows that could not be used, with why."""
-    return await controllog.view(session, platform.processors, event)
+    return await controllog.view(session, platform.processors, event.id)
 
 
-async def _source(session: SessionDep, event_id: int) -> ControlLogSource:
-    row = await session.get(ControlLogSource, event_id)
-    if row is None:
-        raise NotFound(f"event {event_id} has no control log source")
-    return row
-
-
-@router.get("/source")
-async def get_source(event: RunEvent, session: SessionDep) -> Any:
+@router.get("/source", response_model=ControlLogSourceOut)
+async def get_source(event: RunEvent, session: SessionDep) -> ControlLogSourceOut:
     """How the log is read and polled, and how the last poll went."""
-    return controllog_config.to_json(await _source(session, event.id))
+    return controllog_config.to_wire(await controllog_config.get(session, event.id))
 
 
-@router.put("/source")
+@router.put("/source", response_model=ControlLogSourceOut)
 async def put_source(
     body: ControlLogSourceIn, event: RunEvent, _: Writer, session: SessionDep, platform: PlatformDep
-) -> Any:
+) -> ControlLogSourceOut:
     """Set the columns and penalty rules the log is read with, and the URL to poll (polled
     at once, then every ``intervalS``; null: uploads only)."""
     spec = SourceSpec(
@@ -113,7 +108,7 @@ async def put_source(
         platform.control_log_poller.stop(event.id)
     else:
         platform.control_log_poller.configure(event.id)
-    return controllog_config.to_json(row)
+    return controllog_config.to_wire(row)
 
 
 @router.delete("/source", status_code=status.HTTP_204_NO_CONTENT)
@@ -121,8 +116,7 @@ async def delete_source(
     event: RunEvent, _: Writer, session: SessionDep, platform: PlatformDep
 ) -> Response:
     """Stop polling and forget the configuration; the log's records stay."""
-    row = await _source(session, event.id)
+    await controllog_config.get(session, event.id)  # 404 before the poller is touched
     platform.control_log_poller.stop(event.id)
-    await session.delete(row)
-    await session.commit()
+    await controllog_config.delete(session, event.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -71,6 +71,55 @@ class ControlLogSourceIn(Wire):
         return value
 
 
+class PenaltyRuleOut(Wire):
+    pattern: str
+    outcome: str
+
+
+class ControlLogSourceOut(Wire):
+    """How the log is read and polled, and how the last poll went."""
+
+    event_id: int
+    url: str | None
+    interval_s: float
+    columns: dict[str, Any]
+    penalty_rules: list[PenaltyRuleOut]
+    void_statuses: list[str] | None
+    updated_at: str
+    last_polled_at: str | None
+    last_status: str | None
+    last_error: str | None
+    polls: int
+
+
+class BadRowOut(Wire):
+    key: str
+    row: int
+    reason: str
+    cars: list[str]
+    cells: list[str]
+
+
+class CarTallyOut(Wire):
+    car: str
+    warnings: int
+    penalty_laps: int
+    black_flags: int
+    entries: list[str]
+
+
+class ControlLogOut(Wire):
+    """The log as it stands. Each entry (and removal) is its current revision's stored fields
+    with ``session`` and the ``superseded`` revisions."""
+
+    event_id: int
+    records: int
+    entries: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    cars: list[CarTallyOut]
+    bad_rows: list[BadRowOut]
+
+
 class ImportOut(Wire):
     rows: int
     new: int

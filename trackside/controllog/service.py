@@ -16,16 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.controllog import source as controllog_config
 from trackside.controllog.models import ControlLogSource
+from trackside.controllog.schemas import BadRowOut, CarTallyOut, ControlLogOut
+from trackside.events import entries as entries_service
 from trackside.events import ingest
 from trackside.events.ingest import EventLocks, IncomingRecord
 from trackside.events.manager import ProcessorManager
-from trackside.events.models import Entry, Event
-from trackside.events.racelog import LogRecord
 from trackside.feeds import controllog_codec
 from trackside.feeds.clock import format_clock
 from trackside.feeds.controllog import changes, issues, parse_control_log
@@ -59,14 +58,9 @@ class ImportResult:
 async def history(db: AsyncSession, event_id: int) -> list[ControlLogRecord]:
     """Every revision the event's log holds, in log order (undecodable ones are the
     processor's to report)."""
-    query = (
-        select(LogRecord.data)
-        .where(LogRecord.event_id == event_id, LogRecord.source == SOURCE)
-        .where(LogRecord.type == controllog_codec.RECORD_TYPE)
-        .order_by(LogRecord.seq)
-    )
+    stored = await ingest.source_data(db, event_id, SOURCE, controllog_codec.RECORD_TYPE)
     out: list[ControlLogRecord] = []
-    for data in (await db.scalars(query)).all():
+    for data in stored:
         try:
             out.append(controllog_codec.decode(data))
         except ValueError:
@@ -140,12 +134,12 @@ def _by_key(records: Sequence[ControlLogRecord]) -> dict[str, list[ControlLogRec
     return out
 
 
-async def view(db: AsyncSession, processors: ProcessorManager, event: Event) -> dict[str, Any]:
+async def view(db: AsyncSession, processors: ProcessorManager, event_id: int) -> ControlLogOut:
     """The log as it stands: each key's current revision with those it superseded, the
     per-car tally over the whole log, and the rows that could not be used, with why."""
-    records = await history(db, event.id)
-    processor = await processors.get(event.id)
-    entered = (await db.scalars(select(Entry.number).where(Entry.event_id == event.id))).all()
+    records = await history(db, event_id)
+    processor = await processors.get(event_id)
+    entered = await entries_service.entered_numbers(db, event_id)
     scored = {car.number for s in processor.engine.sessions for car in s.cars.values()}
     known = {*entered, *scored} or None  # nobody known yet: no car is called unknown
     entries, removed = [], []
@@ -165,28 +159,28 @@ async def view(db: AsyncSession, processors: ProcessorManager, event: Event) -> 
     for issue in issues(records, known):
         record = latest[issue.key]
         bad.append(
-            {
-                "key": issue.key,
-                "row": issue.row,
-                "reason": issue.reason,
-                "cars": list(issue.cars),
-                "cells": list(record.cells) if isinstance(record, ControlLogBadRow) else [],
-            }
+            BadRowOut(
+                key=issue.key,
+                row=issue.row,
+                reason=issue.reason,
+                cars=list(issue.cars),
+                cells=list(record.cells) if isinstance(record, ControlLogBadRow) else [],
+            )
         )
-    return {
-        "eventId": event.id,
-        "records": len(records),
-        "entries": entries,
-        "removed": removed,
-        "cars": [
-            {
-                "car": tally.car,
-                "warnings": tally.warnings,
-                "penaltyLaps": tally.penalty_laps,
-                "blackFlags": tally.black_flags,
-                "entries": list(tally.entries),
-            }
+    return ControlLogOut(
+        event_id=event_id,
+        records=len(records),
+        entries=entries,
+        removed=removed,
+        cars=[
+            CarTallyOut(
+                car=tally.car,
+                warnings=tally.warnings,
+                penalty_laps=tally.penalty_laps,
+                black_flags=tally.black_flags,
+                entries=list(tally.entries),
+            )
             for tally in car_penalties(records).values()
         ],
-        "badRows": bad,
-    }
+        bad_rows=bad,
+    )

@@ -17,7 +17,8 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.controllog.models import ControlLogSource
-from trackside.errors import Invalid
+from trackside.controllog.schemas import ControlLogSourceOut, PenaltyRuleOut
+from trackside.errors import Invalid, NotFound
 from trackside.feeds.controllog import (
     DEFAULT_RULES,
     DEFAULT_VOID_STATUSES,
@@ -117,18 +118,31 @@ async def put(db: AsyncSession, event_id: int, spec: SourceSpec) -> ControlLogSo
     return row
 
 
-def to_json(row: ControlLogSource) -> dict[str, Any]:
+async def get(db: AsyncSession, event_id: int) -> ControlLogSource:
+    row = await db.get(ControlLogSource, event_id)
+    if row is None:
+        raise NotFound(f"event {event_id} has no control log source")
+    return row
+
+
+async def delete(db: AsyncSession, event_id: int) -> None:
+    """Forget the event's source configuration; the log's records stay."""
+    await db.delete(await get(db, event_id))
+    await db.commit()
+
+
+def to_wire(row: ControlLogSource) -> ControlLogSourceOut:
     spec = to_spec(row)
-    return {
-        "eventId": row.event_id,
-        "url": spec.url,
-        "intervalS": spec.interval_s,
-        "columns": dict(spec.columns),
-        "penaltyRules": [{"pattern": p, "outcome": o} for p, o in spec.penalty_rules],
-        "voidStatuses": None if spec.void_statuses is None else list(spec.void_statuses),
-        "updatedAt": row.updated_at.isoformat(),
-        "lastPolledAt": row.last_polled_at.isoformat() if row.last_polled_at else None,
-        "lastStatus": row.last_status,
-        "lastError": row.last_error,
-        "polls": row.polls,
-    }
+    return ControlLogSourceOut(
+        event_id=row.event_id,
+        url=spec.url,
+        interval_s=spec.interval_s,
+        columns=dict(spec.columns),
+        penalty_rules=[PenaltyRuleOut(pattern=p, outcome=o) for p, o in spec.penalty_rules],
+        void_statuses=None if spec.void_statuses is None else list(spec.void_statuses),
+        updated_at=row.updated_at.isoformat(),
+        last_polled_at=row.last_polled_at.isoformat() if row.last_polled_at else None,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        polls=row.polls,
+    )

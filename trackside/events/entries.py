@@ -34,6 +34,13 @@ async def page(
     return await records.page(session, query(kind, event), offset, limit)
 
 
+async def entered_numbers(session: AsyncSession, event_id: int) -> list[str]:
+    """The car numbers entered in the event."""
+    return list(
+        (await session.scalars(select(Entry.number).where(Entry.event_id == event_id))).all()
+    )
+
+
 async def get(session: AsyncSession, kind: type[Child], event: Event, child_id: int) -> Child:
     row = await session.get(kind, child_id)
     if row is None or row.event_id != event.id:

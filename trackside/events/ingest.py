@@ -52,6 +52,17 @@ class EventLocks:
         return lock
 
 
+async def source_data(session: AsyncSession, event_id: int, source: str, kind: str) -> list[str]:
+    """The data of one source's records of one type in the event's log, in seq order."""
+    query = (
+        select(LogRecord.data)
+        .where(LogRecord.event_id == event_id, LogRecord.source == source)
+        .where(LogRecord.type == kind)
+        .order_by(LogRecord.seq)
+    )
+    return list((await session.scalars(query)).all())
+
+
 async def acked_seq(session: AsyncSession, event_id: int, source: str) -> int:
     row = await session.get(RelaySource, (event_id, source))
     return row.acked_seq if row else 0

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trackside.accounts.roles import EventScope, Principal, Role
 from trackside.errors import Conflict, Invalid, NotFound
 from trackside.events.models import Event, Organization
+from trackside.events.racelog import EventLive
 from trackside.store import rows as records
 
 # --- organizations -------------------------------------------------------------------------
@@ -25,6 +26,17 @@ async def get_organization(session: AsyncSession, organization_id: int) -> Organ
 
 def organizations_query() -> Select[tuple[Organization]]:
     return select(Organization).order_by(Organization.id)
+
+
+async def list_organizations(
+    session: AsyncSession, offset: int, limit: int
+) -> tuple[list[Organization], int]:
+    """One page of every organization, by id, and how many there are."""
+    return await records.page(session, organizations_query(), offset, limit)
+
+
+async def organization_exists(session: AsyncSession, organization_id: int) -> bool:
+    return await session.get(Organization, organization_id) is not None
 
 
 async def create_organization(session: AsyncSession, values: Mapping[str, Any]) -> Organization:
@@ -64,6 +76,35 @@ async def get_event(session: AsyncSession, event_id: int) -> Event:
     if event is None:
         raise NotFound(f"no event {event_id}")
     return event
+
+
+async def find_event(session: AsyncSession, event_id: int) -> Event | None:
+    return await session.get(Event, event_id)
+
+
+async def event_exists(session: AsyncSession, event_id: int) -> bool:
+    return await session.get(Event, event_id) is not None
+
+
+async def public_events(session: AsyncSession, limit: int = 200) -> list[tuple[Event, bool]]:
+    """Public events, latest first, each with whether it is live now (the events page)."""
+    rows = (
+        await session.execute(
+            select(Event, EventLive.live)
+            .outerjoin(EventLive, EventLive.event_id == Event.id)
+            .where(Event.visibility == "public")
+            .order_by(Event.start_date.desc(), Event.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [(event, bool(live)) for event, live in rows]
+
+
+async def list_visible_events(
+    session: AsyncSession, principal: Principal, offset: int, limit: int
+) -> tuple[list[Event], int]:
+    """One page of the events this principal may read, and how many there are."""
+    return await records.page(session, visible_events_query(principal), offset, limit)
 
 
 def visible_events_query(principal: Principal) -> Select[tuple[Event]]:

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request, status
 from trackside.accounts import logins, password_reset
 from trackside.accounts import people as accounts
 from trackside.accounts.logins import TokenPair
-from trackside.accounts.models import User
 from trackside.accounts.roles import Principal
 from trackside.accounts.schemas import (
     BearerOut,
@@ -134,9 +133,7 @@ async def api_token_refresh(
 
 
 async def _load_me(session: SessionDep, principal: Principal) -> MeOut:
-    user = await session.get(User, principal.id)
-    assert user is not None  # the principal was loaded from this row a moment ago
-    return MeOut.of(user)
+    return MeOut.of(await accounts.get(session, principal.id))
 
 
 @router.get("/auth/me", response_model=MeOut)

@@ -17,7 +17,6 @@ from trackside.api.deps import (
 )
 from trackside.events import service as events
 from trackside.events.schemas import EventIn, EventOut, EventPatch
-from trackside.store import rows as records
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -31,8 +30,7 @@ async def list_events(
     response: Response,
 ) -> list[EventOut]:
     """Events the caller may see, by start date (paged: ``offset``, ``limit``)."""
-    query = events.visible_events_query(principal)
-    rows, total = await records.page(session, query, paging.offset, paging.limit)
+    rows, total = await events.list_visible_events(session, principal, paging.offset, paging.limit)
     paged(request, response, paging, total)
     return [EventOut.model_validate(row) for row in rows]
 

@@ -17,7 +17,6 @@ from trackside.api.deps import (
 )
 from trackside.events import service as events
 from trackside.events.schemas import OrganizationIn, OrganizationOut, OrganizationPatch
-from trackside.store import rows as records
 
 router = APIRouter(prefix="/organization", tags=["organizations"])
 
@@ -31,9 +30,7 @@ async def list_organizations(
     response: Response,
 ) -> list[OrganizationOut]:
     """Every organization, by id (paged: ``offset``, ``limit``; total in ``X-Total-Count``)."""
-    rows, total = await records.page(
-        session, events.organizations_query(), paging.offset, paging.limit
-    )
+    rows, total = await events.list_organizations(session, paging.offset, paging.limit)
     paged(request, response, paging, total)
     return [OrganizationOut.model_validate(row) for row in rows]
 

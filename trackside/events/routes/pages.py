@@ -11,12 +11,10 @@ import re
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trackside.api.deps import SessionDep
-from trackside.events.models import Event
-from trackside.events.racelog import EventLive
+from trackside.events import service as events
 from trackside.web.pages import EventLink, board_page, index_page, not_found_page
 
 router = APIRouter(include_in_schema=False)
@@ -51,25 +49,16 @@ class PageNegotiation:
 @router.get("/", response_class=HTMLResponse)
 @router.get("/pages/", response_class=HTMLResponse)
 async def events_page(session: SessionDep) -> HTMLResponse:
-    rows = (
-        await session.execute(
-            select(Event, EventLive.live)
-            .outerjoin(EventLive, EventLive.event_id == Event.id)
-            .where(Event.visibility == "public")
-            .order_by(Event.start_date.desc(), Event.id.desc())
-            .limit(200)
-        )
-    ).all()
     links = [
-        EventLink(event.id, event.name, event.location, event.start_date, bool(live))
-        for event, live in rows
+        EventLink(event.id, event.name, event.location, event.start_date, live)
+        for event, live in await events.public_events(session)
     ]
     return HTMLResponse(index_page(links))
 
 
 @router.get("/pages/events/{event_id}", response_class=HTMLResponse)
 async def event_page(event_id: int, session: SessionDep) -> HTMLResponse:
-    event = await session.get(Event, event_id)
+    event = await events.find_event(session, event_id)
     if event is None:
         return HTMLResponse(not_found_page(f"There is no event {event_id}."), status_code=404)
     return HTMLResponse(board_page(event.id, event.name))

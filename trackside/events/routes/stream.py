@@ -26,7 +26,6 @@ from trackside.accounts import principals, roles
 from trackside.accounts.tokens import InvalidToken
 from trackside.errors import ServiceError
 from trackside.events import service as events
-from trackside.events.models import Event
 from trackside.events.processors import EventProcessor
 from trackside.live.broker import BrokerClosed, SubscriberLagged
 from trackside.live.envelope import unframe
@@ -53,7 +52,7 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 async def authorize(platform: Platform, websocket: WebSocket, event_id: int) -> int | None:
     """None when the caller may watch the event, else the close code to answer with."""
     async with platform.sessions() as db:
-        event = await db.get(Event, event_id)
+        event = await events.find_event(db, event_id)
         if event is None:
             return CLOSE_NOT_FOUND
         principal = None
