@@ -243,7 +243,7 @@ async def _make_world(data_dir: Path, sizes: list[int]) -> list[tuple[int, str, 
     platform = await Platform.start(Settings(data_dir=data_dir), with_keys=False)
     made: list[tuple[int, str, str]] = []
     try:
-        async with platform.sessions() as db:
+        async with platform.db_factory() as db:
             org = await events.create_organization(
                 db, {"name": "Benchmark Club", "description": "benchmarks/live.py"}
             )

@@ -22,14 +22,14 @@ from trackside.events.ingest import EventLocks
 from trackside.events.manager import ProcessorManager
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
-from trackside.store.db import create_engine, session_factory
+from trackside.store.db import create_engine, sessionmaker
 
 
 @dataclass(slots=True)
 class Platform:
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    db_factory: async_sessionmaker[AsyncSession]
     keys: KeyRing
     tokens: TokenIssuer
     passwords: Passwords
@@ -47,8 +47,8 @@ class Platform:
         engine = create_engine(settings)
         try:
             await migrate.upgrade(engine)
-            sessions = session_factory(engine)
-            keys = KeyRing(sessions)
+            db_factory = sessionmaker(engine)
+            keys = KeyRing(db_factory)
             if with_keys:
                 await keys.load()
         except BaseException:
@@ -58,19 +58,19 @@ class Platform:
             RedisBroker.from_url(settings.redis_url) if settings.redis_url else MemoryBroker()
         )
         processors = ProcessorManager(
-            sessions, broker, idle_timeout_s=settings.processor_idle_timeout_s
+            db_factory, broker, idle_timeout_s=settings.processor_idle_timeout_s
         )
         event_locks = EventLocks()
         control_logs = ControlLogs(event_locks, processors)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=sessions,
+            db_factory=db_factory,
             broker=broker,
             processors=processors,
             event_locks=event_locks,
             control_logs=control_logs,
-            control_log_poller=ControlLogPoller(sessions, control_logs),
+            control_log_poller=ControlLogPoller(db_factory, control_logs),
             keys=keys,
             tokens=TokenIssuer(settings, keys),
             passwords=Passwords(settings),

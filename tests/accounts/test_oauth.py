@@ -156,8 +156,8 @@ async def test_a_revoked_client_gets_no_token(world: World) -> None:
     from trackside.accounts import clients
 
     client_id, secret = world.secrets["partner"]
-    async with world.platform.sessions() as session:
-        await clients.revoke(session, client_id)
+    async with world.platform.db_factory() as db:
+        await clients.revoke(db, client_id)
     response = await world.client.post(
         TOKEN, data={"grant_type": "client_credentials"}, headers=_basic(client_id, secret)
     )

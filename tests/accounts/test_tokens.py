@@ -106,8 +106,8 @@ async def test_token_not_yet_valid_is_refused(world: World) -> None:
 async def test_a_revoked_client_is_refused_at_once(world: World) -> None:
     headers = world.auth("client_partner")
     assert (await world.client.get("/events", headers=headers)).status_code == 200
-    async with world.platform.sessions() as session:
-        await clients.revoke(session, world.secrets["partner"][0])
+    async with world.platform.db_factory() as db:
+        await clients.revoke(db, world.secrets["partner"][0])
     assert (await world.client.get("/events", headers=headers)).status_code == 401
 
 

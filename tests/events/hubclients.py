@@ -87,7 +87,7 @@ def expected_board(live: dict[str, Any], event: EventInfo) -> dict[str, Any]:
 
 
 async def event_info(world: World, event_id: int) -> EventInfo:
-    async with world.platform.sessions() as db:
+    async with world.platform.db_factory() as db:
         event = await db.get(Event, event_id)
         assert event is not None
         day = race_day(event.start_date, event.end_date, datetime.now(UTC).date())

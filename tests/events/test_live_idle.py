@@ -38,5 +38,5 @@ async def test_silent_relay_stops_the_processor_and_keeps_results(world: World) 
     race = next(s for s in sessions if s["name"] == "Saturday 8 Hour")
     kept = (await world.client.get(f"/events/{event}/sessions/{race['id']}/results")).json()
     assert kept["cars"][1]["gap_ms"] == 787
-    async with platform.sessions() as db:
+    async with platform.db_factory() as db:
         assert (await db.get(EventLive, event)).live is False

@@ -20,7 +20,7 @@ async def test_loops_and_source_are_stored_and_deleted_with_their_event(
     platform: Platform,
 ) -> None:
     when = datetime(2025, 6, 1, tzinfo=UTC)
-    async with platform.sessions() as db:
+    async with platform.db_factory() as db:
         org = Organization(name="Club", description="")
         db.add(org)
         await db.flush()
@@ -34,7 +34,7 @@ async def test_loops_and_source_are_stored_and_deleted_with_their_event(
         )
         await controllog_config.put(db, event.id, spec)
 
-    async with platform.sessions() as db:
+    async with platform.db_factory() as db:
         config = await track_config.load(db, event.id)
         assert [
             (loop.name, loop.kind, loop.decoder_id, loop.loop_id) for loop in config.layout.loops

@@ -29,14 +29,14 @@ def _client_id(name: str) -> str:
 
 
 async def create(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     name: str,
     role: Role = Role.VIEWER,
     organization_id: int | None = None,
     event_id: int | None = None,
 ) -> NewClient:
-    await check_scope_targets(session, role, organization_id, event_id)
+    await check_scope_targets(db, role, organization_id, event_id)
     secret = opaque.new_token()
     client = MachineClient(
         client_id=_client_id(name),
@@ -46,27 +46,27 @@ async def create(
         organization_id=organization_id,
         event_id=event_id,
     )
-    session.add(client)
-    await session.commit()
+    db.add(client)
+    await db.commit()
     return NewClient(client, secret)
 
 
-async def list_all(session: AsyncSession) -> list[MachineClient]:
-    return list((await session.scalars(select(MachineClient).order_by(MachineClient.id))).all())
+async def list_all(db: AsyncSession) -> list[MachineClient]:
+    return list((await db.scalars(select(MachineClient).order_by(MachineClient.id))).all())
 
 
-async def revoke(session: AsyncSession, client_id: str) -> MachineClient:
-    client = await session.scalar(select(MachineClient).where(MachineClient.client_id == client_id))
+async def revoke(db: AsyncSession, client_id: str) -> MachineClient:
+    client = await db.scalar(select(MachineClient).where(MachineClient.client_id == client_id))
     if client is None:
         raise NotFound(f"no client {client_id!r}")
     if client.revoked_at is None:
         client.revoked_at = utcnow()
-        await session.commit()
+        await db.commit()
     return client
 
 
-async def authenticate(session: AsyncSession, client_id: str, secret: str) -> MachineClient:
-    client = await session.scalar(select(MachineClient).where(MachineClient.client_id == client_id))
+async def authenticate(db: AsyncSession, client_id: str, secret: str) -> MachineClient:
+    client = await db.scalar(select(MachineClient).where(MachineClient.client_id == client_id))
     # Compare against a digest even for an unknown id, so both cost the same.
     ok = opaque.matches(secret, client.secret_hash if client else opaque.digest(""))
     if client is None or not ok or client.revoked_at is not None:

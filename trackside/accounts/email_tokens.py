@@ -16,9 +16,9 @@ VERIFY = "verify"
 RESET = "reset"
 
 
-def issue(session: AsyncSession, user: User, purpose: str, ttl_s: int) -> str:
+def issue(db: AsyncSession, user: User, purpose: str, ttl_s: int) -> str:
     token = opaque.new_token()
-    session.add(
+    db.add(
         EmailToken(
             token_hash=opaque.digest(token),
             user_id=user.id,
@@ -29,9 +29,9 @@ def issue(session: AsyncSession, user: User, purpose: str, ttl_s: int) -> str:
     return token
 
 
-async def peek(session: AsyncSession, token: str, purpose: str) -> EmailToken:
+async def peek(db: AsyncSession, token: str, purpose: str) -> EmailToken:
     """The live token, unredeemed; ``Invalid`` if unknown, used or expired."""
-    row = await session.scalar(
+    row = await db.scalar(
         select(EmailToken).where(
             EmailToken.token_hash == opaque.digest(token), EmailToken.purpose == purpose
         )
@@ -41,17 +41,17 @@ async def peek(session: AsyncSession, token: str, purpose: str) -> EmailToken:
     return row
 
 
-async def redeem(session: AsyncSession, token: str, purpose: str) -> User:
+async def redeem(db: AsyncSession, token: str, purpose: str) -> User:
     """Mark the token used (atomically: a second redeem of the same token fails)."""
-    row = await peek(session, token, purpose)
-    result = await session.execute(
+    row = await peek(db, token, purpose)
+    result = await db.execute(
         update(EmailToken)
         .where(EmailToken.id == row.id, EmailToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Invalid("token", "the link is invalid, used or expired")
-    user = await session.get(User, row.user_id)
+    user = await db.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Invalid("token", "the account is gone or disabled")
     return user

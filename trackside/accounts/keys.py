@@ -71,8 +71,8 @@ def _load(row: SigningKey) -> KeyPair:
 class KeyRing:
     """The keys of this database: the newest signs, every unretired one verifies."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, db_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._db_factory = db_factory
         self._keys: dict[str, KeyPair] = {}
         self._signing: KeyPair | None = None
         self._lock = asyncio.Lock()
@@ -84,22 +84,22 @@ class KeyRing:
             rows = await self._rows()
             if not rows:
                 kid, pem = await asyncio.to_thread(_generate)
-                async with self._sessions() as session:
-                    session.add(SigningKey(kid=kid, algorithm=ALGORITHM, private_pem=pem))
-                    await session.commit()
+                async with self._db_factory() as db:
+                    db.add(SigningKey(kid=kid, algorithm=ALGORITHM, private_pem=pem))
+                    await db.commit()
                 rows = await self._rows()
             self._keys = {row.kid: _load(row) for row in rows}
             self._signing = self._keys[rows[-1].kid]
             self._loaded_at = time.monotonic()
 
     async def _rows(self) -> list[SigningKey]:
-        async with self._sessions() as session:
+        async with self._db_factory() as db:
             query = (
                 select(SigningKey)
                 .where(SigningKey.retired_at.is_(None))
                 .order_by(SigningKey.created_at, SigningKey.kid)
             )
-            return list((await session.scalars(query)).all())
+            return list((await db.scalars(query)).all())
 
     @property
     def signing(self) -> KeyPair:

@@ -29,11 +29,11 @@ class TokenPair:
 
 
 async def login(
-    platform: Platform, session: AsyncSession, *, username: str, password: str, iss: str
+    platform: Platform, db: AsyncSession, *, username: str, password: str, iss: str
 ) -> TokenPair:
     """Check the password (username or e-mail address), then open a new token family."""
     name = username.strip().lower()
-    user = await session.scalar(
+    user = await db.scalar(
         select(User).where(or_(func.lower(User.username) == name, User.email == name))
     )
     ok = await platform.passwords.verify(user.password_hash if user else None, password)
@@ -43,63 +43,61 @@ async def login(
         raise Forbidden("confirm your e-mail address first (see the link we sent)")
     if platform.passwords.needs_rehash(user.password_hash):
         user.password_hash = await platform.passwords.hash(password)
-    pair = _issue(platform, session, user, uuid.uuid4().hex, iss)
-    await session.commit()
+    pair = _issue(platform, db, user, uuid.uuid4().hex, iss)
+    await db.commit()
     return pair
 
 
-async def refresh(platform: Platform, session: AsyncSession, *, token: str, iss: str) -> TokenPair:
-    row = await session.scalar(
+async def refresh(platform: Platform, db: AsyncSession, *, token: str, iss: str) -> TokenPair:
+    row = await db.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == opaque.digest(token))
     )
     if row is None:
         raise Unauthenticated("unknown refresh token")
     now = utcnow()
     if row.revoked_at is not None or row.used_at is not None:
-        await revoke_family(session, row.family_id)
-        await session.commit()
+        await revoke_family(db, row.family_id)
+        await db.commit()
         raise Unauthenticated("refresh token already used; every session from it is logged out")
     if row.expires_at <= now:
         raise Unauthenticated("refresh token expired")
-    spent = await session.execute(
+    spent = await db.execute(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
         .values(used_at=now)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]  # a concurrent refresh won the race
-        await revoke_family(session, row.family_id)
-        await session.commit()
+        await revoke_family(db, row.family_id)
+        await db.commit()
         raise Unauthenticated("refresh token already used; every session from it is logged out")
-    user = await session.get(User, row.user_id)
+    user = await db.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("account not found or disabled")
-    pair = _issue(platform, session, user, row.family_id, iss)
-    await session.commit()
+    pair = _issue(platform, db, user, row.family_id, iss)
+    await db.commit()
     return pair
 
 
-async def revoke_family(session: AsyncSession, family_id: str) -> None:
-    await session.execute(
+async def revoke_family(db: AsyncSession, family_id: str) -> None:
+    await db.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
 
 
-async def revoke_all(session: AsyncSession, user_id: int) -> None:
-    await session.execute(
+async def revoke_all(db: AsyncSession, user_id: int) -> None:
+    await db.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
 
 
-def _issue(
-    platform: Platform, session: AsyncSession, user: User, family_id: str, iss: str
-) -> TokenPair:
+def _issue(platform: Platform, db: AsyncSession, user: User, family_id: str, iss: str) -> TokenPair:
     settings = platform.settings
     token = opaque.new_token()
-    session.add(
+    db.add(
         RefreshToken(
             token_hash=opaque.digest(token),
             family_id=family_id,

@@ -15,16 +15,14 @@ from trackside.store.base import utcnow
 log = logging.getLogger("trackside.accounts")
 
 
-async def request(platform: Platform, session: AsyncSession, *, email: str, base_url: str) -> None:
+async def request(platform: Platform, db: AsyncSession, *, email: str, base_url: str) -> None:
     """Mail a reset link if the address has an account; say nothing either way."""
-    user = await session.scalar(select(User).where(User.email == email.lower()))
+    user = await db.scalar(select(User).where(User.email == email.lower()))
     if user is None or not user.is_active:
         log.info("password reset asked for an address with no account")
         return
-    token = email_tokens.issue(
-        session, user, email_tokens.RESET, platform.settings.password_reset_ttl_s
-    )
-    await session.commit()
+    token = email_tokens.issue(db, user, email_tokens.RESET, platform.settings.password_reset_ttl_s)
+    await db.commit()
     base = (platform.settings.public_url or base_url).rstrip("/")
     link = f"{base}/auth/password-reset/confirm?token={token}"
     await platform.mailer.send(
@@ -37,14 +35,14 @@ async def request(platform: Platform, session: AsyncSession, *, email: str, base
     )
 
 
-async def check(session: AsyncSession, token: str) -> None:
-    await email_tokens.peek(session, token, email_tokens.RESET)
+async def check(db: AsyncSession, token: str) -> None:
+    await email_tokens.peek(db, token, email_tokens.RESET)
 
 
-async def confirm(platform: Platform, session: AsyncSession, *, token: str, password: str) -> None:
-    user = await email_tokens.redeem(session, token, email_tokens.RESET)
+async def confirm(platform: Platform, db: AsyncSession, *, token: str, password: str) -> None:
+    user = await email_tokens.redeem(db, token, email_tokens.RESET)
     user.password_hash = await platform.passwords.hash(password)
     if user.email_verified_at is None:  # the link reached the address, which verifies it
         user.email_verified_at = utcnow()
-    await logins.revoke_all(session, user.id)
-    await session.commit()
+    await logins.revoke_all(db, user.id)
+    await db.commit()

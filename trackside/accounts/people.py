@@ -20,19 +20,19 @@ from trackside.platform import Platform
 from trackside.store.base import utcnow
 
 
-async def _check_free(session: AsyncSession, username: str, email: str) -> None:
-    taken = await session.scalar(
+async def _check_free(db: AsyncSession, username: str, email: str) -> None:
+    taken = await db.scalar(
         select(User.username).where(func.lower(User.username) == username.lower())
     )
     if taken is not None:
         raise Conflict(f"username {username!r} is taken")
-    if await session.scalar(select(User.id).where(User.email == email.lower())) is not None:
+    if await db.scalar(select(User.id).where(User.email == email.lower())) is not None:
         raise Conflict("an account with this e-mail address exists")
 
 
 async def create(
     platform: Platform,
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     username: str,
     email: str,
@@ -40,7 +40,7 @@ async def create(
     verified: bool,
     telemetry_level: int = TELEMETRY_MIN_LEVEL,
 ) -> User:
-    await _check_free(session, username, email)
+    await _check_free(db, username, email)
     _check_level(telemetry_level)
     user = User(
         username=username,
@@ -50,14 +50,14 @@ async def create(
         telemetry_level=telemetry_level,
         grants=[],
     )
-    session.add(user)
-    await session.flush()
+    db.add(user)
+    await db.flush()
     return user
 
 
 async def register(
     platform: Platform,
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     username: str,
     email: str,
@@ -66,12 +66,10 @@ async def register(
 ) -> User:
     """Create an unverified account and mail its owner the link that verifies it."""
     user = await create(
-        platform, session, username=username, email=email, password=password, verified=False
+        platform, db, username=username, email=email, password=password, verified=False
     )
-    token = email_tokens.issue(
-        session, user, email_tokens.VERIFY, platform.settings.verify_email_ttl_s
-    )
-    await session.commit()
+    token = email_tokens.issue(db, user, email_tokens.VERIFY, platform.settings.verify_email_ttl_s)
+    await db.commit()
     link = f"{_base(platform, base_url)}/auth/verify?token={token}"
     await platform.mailer.send(
         user.email,
@@ -82,11 +80,11 @@ async def register(
     return user
 
 
-async def verify_email(session: AsyncSession, token: str) -> User:
-    user = await email_tokens.redeem(session, token, email_tokens.VERIFY)
+async def verify_email(db: AsyncSession, token: str) -> User:
+    user = await email_tokens.redeem(db, token, email_tokens.VERIFY)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
-    await session.commit()
+    await db.commit()
     return user
 
 
@@ -94,58 +92,54 @@ def _base(platform: Platform, base_url: str) -> str:
     return (platform.settings.public_url or base_url).rstrip("/")
 
 
-async def get(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id)
+async def get(db: AsyncSession, user_id: int) -> User:
+    user = await db.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
     return user
 
 
-async def by_username(session: AsyncSession, username: str) -> User:
-    user = await session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+async def by_username(db: AsyncSession, username: str) -> User:
+    user = await db.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
         raise NotFound(f"no user {username!r}")
     return user
 
 
-async def list_all(
-    session: AsyncSession, *, offset: int = 0, limit: int | None = None
-) -> list[User]:
+async def list_all(db: AsyncSession, *, offset: int = 0, limit: int | None = None) -> list[User]:
     query = select(User).order_by(User.id).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return list((await session.scalars(query)).all())
+    return list((await db.scalars(query)).all())
 
 
-async def count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+async def count(db: AsyncSession) -> int:
+    return int(await db.scalar(select(func.count()).select_from(User)) or 0)
 
 
 async def check_scope_targets(
-    session: AsyncSession, role: Role, organization_id: int | None, event_id: int | None
+    db: AsyncSession, role: Role, organization_id: int | None, event_id: int | None
 ) -> None:
     """The role fits its scope, and the organization or event it names exists."""
     try:
         check_scope(role, organization_id, event_id)
     except ScopeError as exc:
         raise Invalid("role", str(exc)) from None
-    if organization_id is not None and not await events.organization_exists(
-        session, organization_id
-    ):
+    if organization_id is not None and not await events.organization_exists(db, organization_id):
         raise Invalid("organizationId", f"no organization {organization_id}")
-    if event_id is not None and not await events.event_exists(session, event_id):
+    if event_id is not None and not await events.event_exists(db, event_id):
         raise Invalid("eventId", f"no event {event_id}")
 
 
 async def grant(
-    session: AsyncSession,
+    db: AsyncSession,
     user: User,
     role: Role,
     *,
     organization_id: int | None = None,
     event_id: int | None = None,
 ) -> RoleGrant:
-    await check_scope_targets(session, role, organization_id, event_id)
+    await check_scope_targets(db, role, organization_id, event_id)
     for existing in user.grants:
         if (existing.role, existing.organization_id, existing.event_id) == (
             role.value,
@@ -155,12 +149,12 @@ async def grant(
             return existing
     row = RoleGrant(role=role.value, organization_id=organization_id, event_id=event_id)
     user.grants.append(row)
-    await session.flush()
+    await db.flush()
     return row
 
 
 async def revoke(
-    session: AsyncSession,
+    db: AsyncSession,
     user: User,
     role: Role,
     *,
@@ -174,16 +168,16 @@ async def revoke(
             event_id,
         ):
             user.grants.remove(existing)
-            await session.flush()
+            await db.flush()
             return True
     return False
 
 
-async def revoke_grant(session: AsyncSession, user: User, grant_id: int) -> None:
+async def revoke_grant(db: AsyncSession, user: User, grant_id: int) -> None:
     for existing in list(user.grants):
         if existing.id == grant_id:
             user.grants.remove(existing)
-            await session.flush()
+            await db.flush()
             return
     raise NotFound(f"user {user.username!r} has no grant {grant_id}")
 
@@ -196,7 +190,7 @@ def _check_level(level: int) -> None:
         )
 
 
-async def set_level(session: AsyncSession, user: User, level: int) -> None:
+async def set_level(db: AsyncSession, user: User, level: int) -> None:
     _check_level(level)
     user.telemetry_level = level
-    await session.flush()
+    await db.flush()

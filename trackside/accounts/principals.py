@@ -26,15 +26,13 @@ def user_principal(user: User) -> Principal:
     return Principal("user", user.id, user.username, user_grants(user.grants), user.telemetry_level)
 
 
-async def load_principal(session: AsyncSession, subject: TokenSubject) -> Principal:
+async def load_principal(db: AsyncSession, subject: TokenSubject) -> Principal:
     if subject.kind == "user":
-        user = await session.get(User, int(subject.key)) if subject.key.isdigit() else None
+        user = await db.get(User, int(subject.key)) if subject.key.isdigit() else None
         if user is None or not user.is_active:
             raise Unauthenticated("account not found or disabled")
         return user_principal(user)
-    client = await session.scalar(
-        select(MachineClient).where(MachineClient.client_id == subject.key)
-    )
+    client = await db.scalar(select(MachineClient).where(MachineClient.client_id == subject.key))
     if client is None or client.revoked_at is not None:
         raise Unauthenticated("client not found or revoked")
     return Principal("client", client.id, client.client_id, (client_grant(client),))

@@ -14,7 +14,7 @@ from trackside.api.limits import BodyLimit
 from trackside.api.routes import health
 from trackside.config import Settings
 from trackside.controllog import routes as control_log
-from trackside.events.routes import entries as event_records
+from trackside.events.routes import entries as entry_routes
 from trackside.events.routes import (
     events,
     live,
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         oauth,
         organizations,
         events,
-        event_records,
+        entry_routes,
         users,
         relay,
         live,

@@ -28,8 +28,8 @@ def run(work: Callable[[Platform, AsyncSession], Awaitable[T]]) -> T:
     async def main() -> T:
         platform = await Platform.start(Settings(), with_keys=False)
         try:
-            async with platform.sessions() as session:
-                return await work(platform, session)
+            async with platform.db_factory() as db:
+                return await work(platform, db)
         finally:
             await platform.close()
 

@@ -84,18 +84,16 @@ class DemoEvent:
 
 async def create_demo_event(platform: Platform, name: str) -> DemoEvent:
     """A public event in the demo organization, and an official relay client bound to it."""
-    async with platform.sessions() as session:
-        org = await session.scalar(
-            select(Organization).where(Organization.name == DEMO_ORGANIZATION)
-        )
+    async with platform.db_factory() as db:
+        org = await db.scalar(select(Organization).where(Organization.name == DEMO_ORGANIZATION))
         if org is None:
             org = await events.create_organization(
-                session,
+                db,
                 {"name": DEMO_ORGANIZATION, "description": "Events made by `trackside demo`."},
             )
         now = datetime.now(UTC)
         event: Event = await events.create_event(
-            session,
+            db,
             {
                 "organization_id": org.id,
                 "name": name,
@@ -106,9 +104,9 @@ async def create_demo_event(platform: Platform, name: str) -> DemoEvent:
             },
         )
         made = await clients.create(
-            session, name=f"demo-relay-{event.id}", role=Role.OFFICIAL, event_id=event.id
+            db, name=f"demo-relay-{event.id}", role=Role.OFFICIAL, event_id=event.id
         )
-        await session.commit()
+        await db.commit()
         return DemoEvent(event.id, made.client.client_id, made.secret)
 
 

@@ -49,10 +49,10 @@ def create(
 
     granted = _role(role)
 
-    async def work(platform: Platform, session: AsyncSession) -> int:
+    async def work(platform: Platform, db: AsyncSession) -> int:
         user = await accounts.create(
             platform,
-            session,
+            db,
             username=username,
             email=email,
             password=password,
@@ -60,10 +60,8 @@ def create(
             telemetry_level=level,
         )
         if granted is not None:
-            await accounts.grant(
-                session, user, granted, organization_id=organization, event_id=event
-            )
-        await session.commit()
+            await accounts.grant(db, user, granted, organization_id=organization, event_id=event)
+        await db.commit()
         return user.id
 
     user_id = run(work)
@@ -75,7 +73,7 @@ def list_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     """Every account with its roles."""
     from trackside.accounts import people as accounts
 
-    async def work(_platform: Platform, session: AsyncSession) -> list[dict]:
+    async def work(_platform: Platform, db: AsyncSession) -> list[dict]:
         return [
             {
                 "id": u.id,
@@ -85,7 +83,7 @@ def list_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
                 "telemetry_level": u.telemetry_level,
                 "roles": [_grant_text(g.role, g.organization_id, g.event_id) for g in u.grants],
             }
-            for u in await accounts.list_all(session)
+            for u in await accounts.list_all(db)
         ]
 
     rows = run(work)
@@ -128,18 +126,16 @@ def set_role(
     granted = _role(role)
     assert granted is not None
 
-    async def work(_platform: Platform, session: AsyncSession) -> None:
-        user = await accounts.by_username(session, username)
+    async def work(_platform: Platform, db: AsyncSession) -> None:
+        user = await accounts.by_username(db, username)
         if remove:
             if not await accounts.revoke(
-                session, user, granted, organization_id=organization, event_id=event
+                db, user, granted, organization_id=organization, event_id=event
             ):
                 raise NotFound(f"{username} does not hold {_grant_text(role, organization, event)}")
         else:
-            await accounts.grant(
-                session, user, granted, organization_id=organization, event_id=event
-            )
-        await session.commit()
+            await accounts.grant(db, user, granted, organization_id=organization, event_id=event)
+        await db.commit()
 
     run(work)
     verb = "no longer holds" if remove else "now holds"
@@ -154,10 +150,10 @@ def set_level(
     """Set a user's telemetry level."""
     from trackside.accounts import people as accounts
 
-    async def work(_platform: Platform, session: AsyncSession) -> None:
-        user = await accounts.by_username(session, username)
-        await accounts.set_level(session, user, level)
-        await session.commit()
+    async def work(_platform: Platform, db: AsyncSession) -> None:
+        user = await accounts.by_username(db, username)
+        await accounts.set_level(db, user, level)
+        await db.commit()
 
     run(work)
     console.print(f"{username} is at telemetry level {level}")

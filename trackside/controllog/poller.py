@@ -29,16 +29,16 @@ MAX_LOG_BYTES = 8 * 1024 * 1024  # a control log is a few hundred rows; refuse a
 
 class ControlLogPoller:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], control_logs: ControlLogs
+        self, db_factory: async_sessionmaker[AsyncSession], control_logs: ControlLogs
     ) -> None:
-        self._sessions = sessions
+        self._db_factory = db_factory
         self._control_logs = control_logs
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
         """Poll every configured source (the server is starting)."""
-        async with self._sessions() as db:
+        async with self._db_factory() as db:
             events = (
                 await db.scalars(
                     select(ControlLogSource.event_id).where(ControlLogSource.url.is_not(None))
@@ -80,13 +80,13 @@ class ControlLogPoller:
 
     async def poll(self, event_id: int) -> float | None:
         """Fetch and import once; the wait until the next poll, None when not to poll."""
-        async with self._sessions() as db:
+        async with self._db_factory() as db:
             source = await db.get(ControlLogSource, event_id)
             if source is None or source.url is None:
                 return None
             url, interval = source.url, source.interval_s
         status, error = await self._fetch_and_import(event_id, url)
-        async with self._sessions() as db:
+        async with self._db_factory() as db:
             done = await db.execute(
                 update(ControlLogSource)
                 .where(ControlLogSource.event_id == event_id)
@@ -110,7 +110,7 @@ class ControlLogPoller:
         if len(response.content) > MAX_LOG_BYTES:
             return "too large", f"the log is over {MAX_LOG_BYTES} bytes"
         try:
-            async with self._sessions() as db:
+            async with self._db_factory() as db:
                 result = await self._control_logs.import_csv(db, event_id, response.content)
         except Exception:  # a failed import must not end the polling
             log.exception("event %s: control log import failed", event_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from starlette.datastructures import UploadFile
 
-from trackside.api.deps import LiveEvent, PlatformDep, RunEvent, SessionDep, Writer
+from trackside.api.deps import DbDep, LiveEvent, PlatformDep, RunEvent, Writer
 from trackside.controllog import service as controllog
 from trackside.controllog import source as controllog_config
 from trackside.controllog.schemas import (
@@ -61,11 +61,11 @@ async def _csv(request: Request) -> bytes:
 
 @router.post("", response_model=ImportOut, openapi_extra=UPLOAD_BODY)
 async def upload(
-    request: Request, event: RunEvent, _: Writer, session: SessionDep, platform: PlatformDep
+    request: Request, event: RunEvent, _: Writer, db: DbDep, platform: PlatformDep
 ) -> ImportOut:
     """Import the whole log as race control keeps it: new and edited rows become new
     revisions in the event's log, rows gone upstream are withdrawn, bad rows are kept."""
-    result = await platform.control_logs.import_csv(session, event.id, await _csv(request))
+    result = await platform.control_logs.import_csv(db, event.id, await _csv(request))
     return ImportOut(
         rows=result.rows,
         new=result.new,
@@ -78,21 +78,21 @@ async def upload(
 
 
 @router.get("", response_model=ControlLogOut)
-async def read(event: LiveEvent, session: SessionDep, platform: PlatformDep) -> ControlLogOut:
+async def read(event: LiveEvent, db: DbDep, platform: PlatformDep) -> ControlLogOut:
     """Current entries (with the revisions they superseded and their session), per-car
     warnings, penalty laps and black flags, and the rows that could not be used, with why."""
-    return await controllog.view(session, platform.processors, event.id)
+    return await controllog.view(db, platform.processors, event.id)
 
 
 @router.get("/source", response_model=ControlLogSourceOut)
-async def get_source(event: RunEvent, session: SessionDep) -> ControlLogSourceOut:
+async def get_source(event: RunEvent, db: DbDep) -> ControlLogSourceOut:
     """How the log is read and polled, and how the last poll went."""
-    return controllog_config.to_wire(await controllog_config.get(session, event.id))
+    return controllog_config.to_wire(await controllog_config.get(db, event.id))
 
 
 @router.put("/source", response_model=ControlLogSourceOut)
 async def put_source(
-    body: ControlLogSourceIn, event: RunEvent, _: Writer, session: SessionDep, platform: PlatformDep
+    body: ControlLogSourceIn, event: RunEvent, _: Writer, db: DbDep, platform: PlatformDep
 ) -> ControlLogSourceOut:
     """Set the columns and penalty rules the log is read with, and the URL to poll (polled
     at once, then every ``intervalS``; null: uploads only)."""
@@ -103,7 +103,7 @@ async def put_source(
         penalty_rules=[(rule.pattern, rule.outcome) for rule in body.penalty_rules],
         void_statuses=body.void_statuses,
     )
-    row = await controllog_config.put(session, event.id, spec)
+    row = await controllog_config.put(db, event.id, spec)
     if row.url is None:
         platform.control_log_poller.stop(event.id)
     else:
@@ -112,11 +112,9 @@ async def put_source(
 
 
 @router.delete("/source", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_source(
-    event: RunEvent, _: Writer, session: SessionDep, platform: PlatformDep
-) -> Response:
+async def delete_source(event: RunEvent, _: Writer, db: DbDep, platform: PlatformDep) -> Response:
     """Stop polling and forget the configuration; the log's records stay."""
-    await controllog_config.get(session, event.id)  # 404 before the poller is touched
+    await controllog_config.get(db, event.id)  # 404 before the poller is touched
     platform.control_log_poller.stop(event.id)
-    await controllog_config.delete(session, event.id)
+    await controllog_config.delete(db, event.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

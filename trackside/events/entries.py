@@ -9,15 +9,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.errors import Invalid, NotFound
-from trackside.events.models import Entry, Event, RaceClass, RaceSession
-from trackside.store import rows as records
+from trackside.events.models import Entry, Event, EventClass, RaceSession
+from trackside.store import rows as store_rows
 
-Child = TypeVar("Child", RaceSession, RaceClass, Entry)
+Child = TypeVar("Child", RaceSession, EventClass, Entry)
 
-KINDS: dict[type, str] = {RaceSession: "session", RaceClass: "class", Entry: "entry"}
+KINDS: dict[type, str] = {RaceSession: "session", EventClass: "class", Entry: "entry"}
 CLASHES: dict[type, str] = {
     RaceSession: "the session clashes with a stored record",
-    RaceClass: "the event already has a class with this name",
+    EventClass: "the event already has a class with this name",
     Entry: "the event already has an entry with this number",
 }
 
@@ -28,52 +28,50 @@ def query(kind: type[Child], event: Event) -> Select[tuple[Child]]:
 
 
 async def page(
-    session: AsyncSession, kind: type[Child], event: Event, offset: int, limit: int
+    db: AsyncSession, kind: type[Child], event: Event, offset: int, limit: int
 ) -> tuple[list[Child], int]:
     """One page of the event's sessions, classes or entries, and how many there are."""
-    return await records.page(session, query(kind, event), offset, limit)
+    return await store_rows.page(db, query(kind, event), offset, limit)
 
 
-async def entered_numbers(session: AsyncSession, event_id: int) -> list[str]:
+async def entered_numbers(db: AsyncSession, event_id: int) -> list[str]:
     """The car numbers entered in the event."""
-    return list(
-        (await session.scalars(select(Entry.number).where(Entry.event_id == event_id))).all()
-    )
+    return list((await db.scalars(select(Entry.number).where(Entry.event_id == event_id))).all())
 
 
-async def get(session: AsyncSession, kind: type[Child], event: Event, child_id: int) -> Child:
-    row = await session.get(kind, child_id)
+async def get(db: AsyncSession, kind: type[Child], event: Event, child_id: int) -> Child:
+    row = await db.get(kind, child_id)
     if row is None or row.event_id != event.id:
         raise NotFound(f"no {KINDS[kind]} {child_id} in event {event.id}")
     return row
 
 
-async def _check(session: AsyncSession, row: Any) -> None:
+async def _check(db: AsyncSession, row: Any) -> None:
     if isinstance(row, RaceSession) and row.end_time is not None and row.end_time < row.start_time:
         raise Invalid("endTime", "endTime is before startTime")
     if isinstance(row, Entry) and row.class_id is not None:
-        race_class = await session.get(RaceClass, row.class_id)
+        race_class = await db.get(EventClass, row.class_id)
         if race_class is None or race_class.event_id != row.event_id:
             raise Invalid("classId", f"no class {row.class_id} in event {row.event_id}")
 
 
 async def create(
-    session: AsyncSession, kind: type[Child], event: Event, values: Mapping[str, Any]
+    db: AsyncSession, kind: type[Child], event: Event, values: Mapping[str, Any]
 ) -> Child:
     row = kind(event_id=event.id, **values)
-    await _check(session, row)
-    session.add(row)
-    await records.commit(session, CLASHES[kind])
+    await _check(db, row)
+    db.add(row)
+    await store_rows.commit(db, CLASHES[kind])
     return row
 
 
-async def update(session: AsyncSession, row: Child, changes: Mapping[str, Any]) -> Child:
-    records.apply(row, changes)
-    await _check(session, row)
-    await records.commit(session, CLASHES[type(row)])
+async def update(db: AsyncSession, row: Child, changes: Mapping[str, Any]) -> Child:
+    store_rows.apply(row, changes)
+    await _check(db, row)
+    await store_rows.commit(db, CLASHES[type(row)])
     return row
 
 
-async def delete(session: AsyncSession, row: Child) -> None:
-    await session.delete(row)
-    await records.commit(session, f"the {KINDS[type(row)]} is still in use")
+async def delete(db: AsyncSession, row: Child) -> None:
+    await db.delete(row)
+    await store_rows.commit(db, f"the {KINDS[type(row)]} is still in use")

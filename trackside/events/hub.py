@@ -325,7 +325,7 @@ class Hub:
             subject = await self.platform.tokens.verify(token)
         except InvalidToken as exc:
             raise Unauthenticated(str(exc)) from None
-        async with self.platform.sessions() as db:
+        async with self.platform.db_factory() as db:
             return await principals.load_principal(db, subject)
 
     async def subscribe(
@@ -335,7 +335,7 @@ class Hub:
 
         Raises NotFound, Unauthenticated (a private event and no token) or Forbidden.
         """
-        async with self.platform.sessions() as db:
+        async with self.platform.db_factory() as db:
             event = await db.get(Event, event_id)
             if event is None:
                 raise NotFound(f"no event {event_id}")

@@ -52,7 +52,7 @@ class EventLocks:
         return lock
 
 
-async def source_data(session: AsyncSession, event_id: int, source: str, kind: str) -> list[str]:
+async def source_data(db: AsyncSession, event_id: int, source: str, kind: str) -> list[str]:
     """The data of one source's records of one type in the event's log, in seq order."""
     query = (
         select(LogRecord.data)
@@ -60,16 +60,16 @@ async def source_data(session: AsyncSession, event_id: int, source: str, kind: s
         .where(LogRecord.type == kind)
         .order_by(LogRecord.seq)
     )
-    return list((await session.scalars(query)).all())
+    return list((await db.scalars(query)).all())
 
 
-async def acked_seq(session: AsyncSession, event_id: int, source: str) -> int:
-    row = await session.get(RelaySource, (event_id, source))
+async def acked_seq(db: AsyncSession, event_id: int, source: str) -> int:
+    row = await db.get(RelaySource, (event_id, source))
     return row.acked_seq if row else 0
 
 
 async def append(
-    session: AsyncSession,
+    db: AsyncSession,
     locks: EventLocks,
     event_id: int,
     source: str,
@@ -78,14 +78,14 @@ async def append(
     """Store the batch and place whatever became contiguous; one transaction."""
     async with locks(event_id):
         now = datetime.now(UTC)
-        live = await session.get(EventLive, event_id, with_for_update=True)
+        live = await db.get(EventLive, event_id, with_for_update=True)
         if live is None:
             live = EventLive(event_id=event_id, live=False, log_length=0)
-            session.add(live)
-        relay = await session.get(RelaySource, (event_id, source), with_for_update=True)
+            db.add(live)
+        relay = await db.get(RelaySource, (event_id, source), with_for_update=True)
         if relay is None:
             relay = RelaySource(event_id=event_id, source=source, acked_seq=0)
-            session.add(relay)
+            db.add(relay)
         relay.last_seen_at = now
 
         by_seq: dict[int, IncomingRecord] = {}
@@ -94,7 +94,7 @@ async def append(
         stored_seqs = (
             set(
                 (
-                    await session.scalars(
+                    await db.scalars(
                         select(LogRecord.seq).where(
                             LogRecord.event_id == event_id,
                             LogRecord.source == source,
@@ -109,7 +109,7 @@ async def append(
         fresh = [r for seq, r in sorted(by_seq.items()) if seq not in stored_seqs]
         if fresh:
             # One multi-row INSERT for the batch, not one statement per record.
-            await session.execute(
+            await db.execute(
                 insert(LogRecord),
                 [
                     {
@@ -124,13 +124,13 @@ async def append(
                     for r in fresh
                 ],
             )
-        await session.flush()
+        await db.flush()
 
         before = relay.acked_seq
-        after = await _contiguous_end(session, event_id, source, before)
+        after = await _contiguous_end(db, event_id, source, before)
         if after > before:
             base = live.log_length
-            await session.execute(
+            await db.execute(
                 update(LogRecord)
                 .where(
                     LogRecord.event_id == event_id,
@@ -145,7 +145,7 @@ async def append(
             relay.acked_seq = after
         if fresh:
             live.last_record_at = now
-        await session.commit()
+        await db.commit()
         return Ack(
             source=source,
             stored=len(fresh),
@@ -155,10 +155,10 @@ async def append(
         )
 
 
-async def _contiguous_end(session: AsyncSession, event_id: int, source: str, after: int) -> int:
+async def _contiguous_end(db: AsyncSession, event_id: int, source: str, after: int) -> int:
     """The end of the unbroken run of seqs that follows ``after``."""
     seqs = (
-        await session.scalars(
+        await db.scalars(
             select(LogRecord.seq)
             .where(LogRecord.event_id == event_id, LogRecord.source == source)
             .where(LogRecord.seq > after)

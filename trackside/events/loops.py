@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.errors import Invalid
-from trackside.events.models import Entry, EventLoop, RaceClass
+from trackside.events.models import Entry, EventClass, EventLoop
 from trackside.timing.loops import Loop, LoopKind, LoopLayout
 from trackside.timing.passing_laps import EntryInfo
 
@@ -87,7 +87,7 @@ async def load(db: AsyncSession, event_id: int) -> TrackConfig:
     layout = LoopLayout(
         Loop(row.name, LoopKind(row.kind), row.decoder_id, row.loop_id) for row in rows
     )
-    query = select(RaceClass.id, RaceClass.name).where(RaceClass.event_id == event_id)
+    query = select(EventClass.id, EventClass.name).where(EventClass.event_id == event_id)
     classes = {class_id: name for class_id, name in (await db.execute(query)).all()}
     entries = (
         await db.scalars(select(Entry).where(Entry.event_id == event_id).order_by(Entry.id))

@@ -25,12 +25,12 @@ class ProcessorManager:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db_factory: async_sessionmaker[AsyncSession],
         broker: Broker,
         idle_timeout_s: float,
         sweep_interval_s: float | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._db_factory = db_factory
         self.broker = broker
         self.idle_timeout_s = idle_timeout_s
         self._sweep_interval_s = sweep_interval_s or max(0.05, min(30.0, idle_timeout_s / 4))
@@ -51,9 +51,9 @@ class ProcessorManager:
         async with lock:
             processor = self._processors.get(event_id)
             if processor is None:
-                async with self._sessions() as db:
+                async with self._db_factory() as db:
                     config = await track_config.load(db, event_id)
-                processor = EventProcessor(event_id, self._sessions, self.broker, config)
+                processor = EventProcessor(event_id, self._db_factory, self.broker, config)
                 await processor.load_session_ids()
                 await processor.catch_up()
                 self._processors[event_id] = processor
@@ -81,7 +81,7 @@ class ProcessorManager:
         processor = self._processors.get(event_id)
         if processor is None:
             return
-        async with self._sessions() as db:
+        async with self._db_factory() as db:
             config = await track_config.load(db, event_id)
         await processor.reconfigure(config)
 
@@ -104,7 +104,7 @@ class ProcessorManager:
         if self._live.get(event_id) is live:
             return
         self._live[event_id] = live
-        async with self._sessions() as db:
+        async with self._db_factory() as db:
             row = await db.get(EventLive, event_id)
             if row is None or row.live == live:
                 return

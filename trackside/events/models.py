@@ -36,7 +36,7 @@ class Event(Base):
     sessions: Mapped[list[RaceSession]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True
     )
-    classes: Mapped[list[RaceClass]] = relationship(
+    classes: Mapped[list[EventClass]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True
     )
     entries: Mapped[list[Entry]] = relationship(
@@ -59,7 +59,9 @@ class RaceSession(Base):
     event: Mapped[Event] = relationship(back_populates="sessions")
 
 
-class RaceClass(Base):
+class EventClass(Base):
+    """A class of an event (GT3, …); the feed's own class record is ``feeds.records.RaceClass``."""
+
     __tablename__ = "classes"
     __table_args__ = (UniqueConstraint("event_id", "name", name="uq_classes_event_id_name"),)
 

@@ -74,12 +74,12 @@ class EventProcessor:
     def __init__(
         self,
         event_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db_factory: async_sessionmaker[AsyncSession],
         broker: Broker,
         config: TrackConfig | None = None,
     ) -> None:
         self.event_id = event_id
-        self._sessions = sessions
+        self._db_factory = db_factory
         self._broker = broker
         config = config or TrackConfig()
         self.scorer = Scorer(layout=config.layout, entries=config.entries)
@@ -114,7 +114,7 @@ class EventProcessor:
             return await self._catch_up()
 
     async def _catch_up(self) -> Message | None:
-        async with self._sessions() as db:
+        async with self._db_factory() as db:
             while True:
                 rows = (
                     await db.scalars(
@@ -180,7 +180,7 @@ class EventProcessor:
 
     async def save_all(self) -> None:
         """Keep the current classification of every session (the processor is stopping)."""
-        async with self._lock, self._sessions() as db:
+        async with self._lock, self._db_factory() as db:
             await self.results.save_all(db, self.scorer)
 
     def session_result(self, index: int) -> dict[str, Any]:
@@ -198,7 +198,7 @@ class EventProcessor:
 
     async def load_session_ids(self) -> None:
         """Sessions kept by an earlier run of this processor keep their ids after a restart."""
-        async with self._sessions() as db:
+        async with self._db_factory() as db:
             await self.results.load(db)
 
 

@@ -12,13 +12,13 @@ from trackside.accounts.roles import EventScope, Principal, Role
 from trackside.errors import Conflict, Invalid, NotFound
 from trackside.events.models import Event, Organization
 from trackside.events.racelog import EventLive
-from trackside.store import rows as records
+from trackside.store import rows as store_rows
 
 # --- organizations -------------------------------------------------------------------------
 
 
-async def get_organization(session: AsyncSession, organization_id: int) -> Organization:
-    org = await session.get(Organization, organization_id)
+async def get_organization(db: AsyncSession, organization_id: int) -> Organization:
+    org = await db.get(Organization, organization_id)
     if org is None:
         raise NotFound(f"no organization {organization_id}")
     return org
@@ -29,39 +29,37 @@ def organizations_query() -> Select[tuple[Organization]]:
 
 
 async def list_organizations(
-    session: AsyncSession, offset: int, limit: int
+    db: AsyncSession, offset: int, limit: int
 ) -> tuple[list[Organization], int]:
     """One page of every organization, by id, and how many there are."""
-    return await records.page(session, organizations_query(), offset, limit)
+    return await store_rows.page(db, organizations_query(), offset, limit)
 
 
-async def organization_exists(session: AsyncSession, organization_id: int) -> bool:
-    return await session.get(Organization, organization_id) is not None
+async def organization_exists(db: AsyncSession, organization_id: int) -> bool:
+    return await db.get(Organization, organization_id) is not None
 
 
-async def create_organization(session: AsyncSession, values: Mapping[str, Any]) -> Organization:
+async def create_organization(db: AsyncSession, values: Mapping[str, Any]) -> Organization:
     org = Organization(**values)
-    session.add(org)
-    await records.commit(session, f"an organization named {values.get('name')!r} exists")
+    db.add(org)
+    await store_rows.commit(db, f"an organization named {values.get('name')!r} exists")
     return org
 
 
 async def update_organization(
-    session: AsyncSession, org: Organization, changes: Mapping[str, Any]
+    db: AsyncSession, org: Organization, changes: Mapping[str, Any]
 ) -> Organization:
-    records.apply(org, changes)
-    await records.commit(session, f"an organization named {org.name!r} exists")
+    store_rows.apply(org, changes)
+    await store_rows.commit(db, f"an organization named {org.name!r} exists")
     return org
 
 
-async def delete_organization(session: AsyncSession, org: Organization) -> None:
-    has_events = await session.scalar(
-        select(Event.id).where(Event.organization_id == org.id).limit(1)
-    )
+async def delete_organization(db: AsyncSession, org: Organization) -> None:
+    has_events = await db.scalar(select(Event.id).where(Event.organization_id == org.id).limit(1))
     if has_events is not None:
         raise Conflict("the organization still has events; delete them first")
-    await session.delete(org)
-    await records.commit(session, "the organization is still in use")
+    await db.delete(org)
+    await store_rows.commit(db, "the organization is still in use")
 
 
 # --- events --------------------------------------------------------------------------------
@@ -71,25 +69,25 @@ def scope(event: Event) -> EventScope:
     return EventScope(event.id, event.organization_id, event.visibility)
 
 
-async def get_event(session: AsyncSession, event_id: int) -> Event:
-    event = await session.get(Event, event_id)
+async def get_event(db: AsyncSession, event_id: int) -> Event:
+    event = await db.get(Event, event_id)
     if event is None:
         raise NotFound(f"no event {event_id}")
     return event
 
 
-async def find_event(session: AsyncSession, event_id: int) -> Event | None:
-    return await session.get(Event, event_id)
+async def find_event(db: AsyncSession, event_id: int) -> Event | None:
+    return await db.get(Event, event_id)
 
 
-async def event_exists(session: AsyncSession, event_id: int) -> bool:
-    return await session.get(Event, event_id) is not None
+async def event_exists(db: AsyncSession, event_id: int) -> bool:
+    return await db.get(Event, event_id) is not None
 
 
-async def public_events(session: AsyncSession, limit: int = 200) -> list[tuple[Event, bool]]:
+async def public_events(db: AsyncSession, limit: int = 200) -> list[tuple[Event, bool]]:
     """Public events, latest first, each with whether it is live now (the events page)."""
     rows = (
-        await session.execute(
+        await db.execute(
             select(Event, EventLive.live)
             .outerjoin(EventLive, EventLive.event_id == Event.id)
             .where(Event.visibility == "public")
@@ -101,10 +99,10 @@ async def public_events(session: AsyncSession, limit: int = 200) -> list[tuple[E
 
 
 async def list_visible_events(
-    session: AsyncSession, principal: Principal, offset: int, limit: int
+    db: AsyncSession, principal: Principal, offset: int, limit: int
 ) -> tuple[list[Event], int]:
     """One page of the events this principal may read, and how many there are."""
-    return await records.page(session, visible_events_query(principal), offset, limit)
+    return await store_rows.page(db, visible_events_query(principal), offset, limit)
 
 
 def visible_events_query(principal: Principal) -> Select[tuple[Event]]:
@@ -134,29 +132,29 @@ def _check_dates(event: Event) -> None:
         raise Invalid("endDate", "endDate is before startDate")
 
 
-async def create_event(session: AsyncSession, values: Mapping[str, Any]) -> Event:
-    await get_organization_or_invalid(session, values["organization_id"])
+async def create_event(db: AsyncSession, values: Mapping[str, Any]) -> Event:
+    await get_organization_or_invalid(db, values["organization_id"])
     event = Event(**values)
     _check_dates(event)
-    session.add(event)
-    await records.commit(session, "the event clashes with a stored record")
+    db.add(event)
+    await store_rows.commit(db, "the event clashes with a stored record")
     return event
 
 
-async def get_organization_or_invalid(session: AsyncSession, organization_id: int) -> None:
-    if await session.get(Organization, organization_id) is None:
+async def get_organization_or_invalid(db: AsyncSession, organization_id: int) -> None:
+    if await db.get(Organization, organization_id) is None:
         raise Invalid("organizationId", f"no organization {organization_id}")
 
 
-async def update_event(session: AsyncSession, event: Event, changes: Mapping[str, Any]) -> Event:
+async def update_event(db: AsyncSession, event: Event, changes: Mapping[str, Any]) -> Event:
     if "organization_id" in changes:
-        await get_organization_or_invalid(session, changes["organization_id"])
-    records.apply(event, changes)
+        await get_organization_or_invalid(db, changes["organization_id"])
+    store_rows.apply(event, changes)
     _check_dates(event)
-    await records.commit(session, "the event clashes with a stored record")
+    await store_rows.commit(db, "the event clashes with a stored record")
     return event
 
 
-async def delete_event(session: AsyncSession, event: Event) -> None:
-    await session.delete(event)
-    await records.commit(session, "the event is still in use")
+async def delete_event(db: AsyncSession, event: Event) -> None:
+    await db.delete(event)
+    await store_rows.commit(db, "the event is still in use")

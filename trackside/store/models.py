@@ -9,7 +9,7 @@ from trackside.accounts.models import (
     User,
 )
 from trackside.controllog.models import ControlLogSource
-from trackside.events.models import Entry, Event, EventLoop, Organization, RaceClass, RaceSession
+from trackside.events.models import Entry, Event, EventClass, EventLoop, Organization, RaceSession
 from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
 from trackside.store.base import Base
 
@@ -19,12 +19,12 @@ __all__ = [
     "EmailToken",
     "Entry",
     "Event",
+    "EventClass",
     "EventLive",
     "EventLoop",
     "LogRecord",
     "MachineClient",
     "Organization",
-    "RaceClass",
     "RaceSession",
     "RefreshToken",
     "RelaySource",

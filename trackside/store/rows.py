@@ -14,12 +14,12 @@ from trackside.errors import Conflict
 Row = TypeVar("Row")
 
 
-async def commit(session: AsyncSession, clash: str) -> None:
+async def commit(db: AsyncSession, clash: str) -> None:
     """Commit; a unique or foreign-key violation becomes ``Conflict(clash)``, nothing kept."""
     try:
-        await session.commit()
+        await db.commit()
     except IntegrityError:
-        await session.rollback()
+        await db.rollback()
         raise Conflict(clash) from None
 
 
@@ -29,8 +29,8 @@ def apply(row: Any, changes: Mapping[str, Any]) -> None:
 
 
 async def page(
-    session: AsyncSession, query: Select[tuple[Row]], offset: int, limit: int
+    db: AsyncSession, query: Select[tuple[Row]], offset: int, limit: int
 ) -> tuple[list[Row], int]:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = (await session.scalars(query.offset(offset).limit(limit))).all()
+    total = await db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await db.scalars(query.offset(offset).limit(limit))).all()
     return list(rows), int(total or 0)

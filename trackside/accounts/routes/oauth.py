@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from trackside.accounts import clients
 from trackside.accounts.keys import ALGORITHM
 from trackside.accounts.principals import client_grant
-from trackside.api.deps import IssuerDep, PlatformDep, SessionDep, client_address
+from trackside.api.deps import DbDep, IssuerDep, PlatformDep, client_address
 from trackside.api.problems import RateLimited
 from trackside.errors import Unauthenticated
 from trackside.platform import Platform
@@ -66,7 +66,7 @@ def _basic(header: str | None) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
-async def _token(request: Request, platform: Platform, session: SessionDep, iss: str):
+async def _token(request: Request, platform: Platform, db: DbDep, iss: str):
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         return _error(400, "invalid_request", "send application/x-www-form-urlencoded")
@@ -95,7 +95,7 @@ async def _token(request: Request, platform: Platform, session: SessionDep, iss:
     if retry is not None:
         raise RateLimited(retry)
     try:
-        client = await clients.authenticate(session, client_id, secret)
+        client = await clients.authenticate(db, client_id, secret)
     except Unauthenticated as exc:
         return _error(401, "invalid_client", exc.message, True)
     scope = " ".join(requested) if requested else DEFAULT_SCOPE
@@ -119,20 +119,20 @@ async def _token(request: Request, platform: Platform, session: SessionDep, iss:
 
 @router.post("/realms/{realm}/protocol/openid-connect/token", openapi_extra=TOKEN_FORM)
 async def realm_token(
-    realm: str, request: Request, platform: PlatformDep, session: SessionDep, iss: IssuerDep
+    realm: str, request: Request, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> JSONResponse:
     """Client credentials → ``{access_token, expires_in, token_type, scope}``."""
     if realm != platform.settings.realm:
         return _error(404, "not_found", "Realm does not exist")
-    return await _token(request, platform, session, iss)
+    return await _token(request, platform, db, iss)
 
 
 @router.post("/oauth/token", openapi_extra=TOKEN_FORM)
 async def oauth_token(
-    request: Request, platform: PlatformDep, session: SessionDep, iss: IssuerDep
+    request: Request, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> JSONResponse:
     """The same token endpoint at a realm-free path."""
-    return await _token(request, platform, session, iss)
+    return await _token(request, platform, db, iss)
 
 
 @router.get("/realms/{realm}/.well-known/openid-configuration")

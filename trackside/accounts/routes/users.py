@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from trackside.accounts import people as accounts
 from trackside.accounts.schemas import LevelIn, MeOut, RoleChangeIn
-from trackside.api.deps import AdminPrincipal, PagingDep, SessionDep, Writer, paged
+from trackside.api.deps import AdminPrincipal, DbDep, PagingDep, Writer, paged
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -18,42 +18,42 @@ GrantId = Annotated[int, Path(alias="grantId", ge=1, le=2**31 - 1)]
 
 @router.get("", response_model=list[MeOut])
 async def list_users(
-    _: AdminPrincipal, session: SessionDep, paging: PagingDep, request: Request, response: Response
+    _: AdminPrincipal, db: DbDep, paging: PagingDep, request: Request, response: Response
 ) -> list[MeOut]:
-    rows = await accounts.list_all(session, offset=paging.offset, limit=paging.limit)
-    paged(request, response, paging, await accounts.count(session))
+    rows = await accounts.list_all(db, offset=paging.offset, limit=paging.limit)
+    paged(request, response, paging, await accounts.count(db))
     return [MeOut.of(user) for user in rows]
 
 
 @router.post("/{userId}/roles", response_model=MeOut)
 async def grant_role(
-    body: RoleChangeIn, user_id: UserId, _: AdminPrincipal, __: Writer, session: SessionDep
+    body: RoleChangeIn, user_id: UserId, _: AdminPrincipal, __: Writer, db: DbDep
 ) -> MeOut:
     """Give a role (with its organization or event)."""
-    user = await accounts.get(session, user_id)
+    user = await accounts.get(db, user_id)
     await accounts.grant(
-        session, user, body.role, organization_id=body.organizationId, event_id=body.eventId
+        db, user, body.role, organization_id=body.organizationId, event_id=body.eventId
     )
-    await session.commit()
+    await db.commit()
     return MeOut.of(user)
 
 
 @router.delete("/{userId}/roles/{grantId}", response_model=MeOut)
 async def revoke_role(
-    user_id: UserId, grant_id: GrantId, _: AdminPrincipal, __: Writer, session: SessionDep
+    user_id: UserId, grant_id: GrantId, _: AdminPrincipal, __: Writer, db: DbDep
 ) -> MeOut:
     """Take back one grant (its id is in the user's ``grants``)."""
-    user = await accounts.get(session, user_id)
-    await accounts.revoke_grant(session, user, grant_id)
-    await session.commit()
+    user = await accounts.get(db, user_id)
+    await accounts.revoke_grant(db, user, grant_id)
+    await db.commit()
     return MeOut.of(user)
 
 
 @router.put("/{userId}/telemetry-level", response_model=MeOut)
 async def set_level(
-    body: LevelIn, user_id: UserId, _: AdminPrincipal, __: Writer, session: SessionDep
+    body: LevelIn, user_id: UserId, _: AdminPrincipal, __: Writer, db: DbDep
 ) -> MeOut:
-    user = await accounts.get(session, user_id)
-    await accounts.set_level(session, user, body.telemetryLevel)
-    await session.commit()
+    user = await accounts.get(db, user_id)
+    await accounts.set_level(db, user, body.telemetryLevel)
+    await db.commit()
     return MeOut.of(user)

@@ -14,17 +14,17 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.api.deps import (
+    DbDep,
     Paging,
     PagingDep,
     PlatformDep,
     ReadableEvent,
     RunEvent,
-    SessionDep,
     Writer,
     paged,
 )
-from trackside.events import entries as event_records
-from trackside.events.models import Entry, Event, RaceClass, RaceSession
+from trackside.events import entries
+from trackside.events.models import Entry, Event, EventClass, RaceSession
 from trackside.events.schemas import (
     ClassIn,
     ClassOut,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/events/{eventId}")
 
-SCORED = (Entry, RaceClass)  # kinds whose changes change what the scorer knows
+SCORED = (Entry, EventClass)  # kinds whose changes change what the scorer knows
 
 SessionId = Annotated[int, Path(alias="sessionId", ge=1, le=2**31 - 1)]
 ClassId = Annotated[int, Path(alias="classId", ge=1, le=2**31 - 1)]
@@ -58,7 +58,7 @@ async def _list(
     request: Request,
     response: Response,
 ) -> list[Any]:
-    rows, total = await event_records.page(db, kind, event, paging.offset, paging.limit)
+    rows, total = await entries.page(db, kind, event, paging.offset, paging.limit)
     paged(request, response, paging, total)
     return [out.model_validate(row) for row in rows]
 
@@ -71,7 +71,7 @@ async def _create(
     db: AsyncSession,
     platform: Platform,
 ) -> Any:
-    row = await event_records.create(db, kind, event, body.model_dump())
+    row = await entries.create(db, kind, event, body.model_dump())
     await _rescore(kind, platform, event.id)
     return out.model_validate(row)
 
@@ -85,8 +85,8 @@ async def _update(
     db: AsyncSession,
     platform: Platform,
 ) -> Any:
-    row = await event_records.get(db, kind, event, child_id)
-    updated = out.model_validate(await event_records.update(db, row, body.changes()))
+    row = await entries.get(db, kind, event, child_id)
+    updated = out.model_validate(await entries.update(db, row, body.changes()))
     await _rescore(kind, platform, event.id)
     return updated
 
@@ -94,8 +94,8 @@ async def _update(
 async def _delete(
     kind: type[Any], event: Event, child_id: int, db: AsyncSession, platform: Platform
 ) -> None:
-    row = await event_records.get(db, kind, event, child_id)
-    await event_records.delete(db, row)
+    row = await entries.get(db, kind, event, child_id)
+    await entries.delete(db, row)
     await _rescore(kind, platform, event.id)
 
 
@@ -116,7 +116,7 @@ async def _rescore(kind: type[Any], platform: Platform, event_id: int) -> None:
 )
 async def list_sessions(
     event: ReadableEvent,
-    db: SessionDep,
+    db: DbDep,
     paging: PagingDep,
     request: Request,
     response: Response,
@@ -127,8 +127,8 @@ async def list_sessions(
 @router.get(
     "/sessions/{sessionId}", response_model=SessionOut, tags=["sessions"], name="get_session"
 )
-async def get_session(event: ReadableEvent, session_id: SessionId, db: SessionDep) -> Any:
-    return SessionOut.model_validate(await event_records.get(db, RaceSession, event, session_id))
+async def get_session(event: ReadableEvent, session_id: SessionId, db: DbDep) -> Any:
+    return SessionOut.model_validate(await entries.get(db, RaceSession, event, session_id))
 
 
 @router.post(
@@ -139,7 +139,7 @@ async def get_session(event: ReadableEvent, session_id: SessionId, db: SessionDe
     name="create_session",
 )
 async def create_session(
-    body: SessionIn, event: RunEvent, _: Writer, db: SessionDep, platform: PlatformDep
+    body: SessionIn, event: RunEvent, _: Writer, db: DbDep, platform: PlatformDep
 ) -> Any:
     return await _create(RaceSession, SessionOut, body, event, db, platform)
 
@@ -152,7 +152,7 @@ async def update_session(
     event: RunEvent,
     session_id: SessionId,
     _: Writer,
-    db: SessionDep,
+    db: DbDep,
     platform: PlatformDep,
 ) -> Any:
     return await _update(RaceSession, SessionOut, body, event, session_id, db, platform)
@@ -165,7 +165,7 @@ async def update_session(
     name="delete_session",
 )
 async def delete_session(
-    event: RunEvent, session_id: SessionId, _: Writer, db: SessionDep, platform: PlatformDep
+    event: RunEvent, session_id: SessionId, _: Writer, db: DbDep, platform: PlatformDep
 ) -> None:
     await _delete(RaceSession, event, session_id, db, platform)
 
@@ -182,17 +182,17 @@ async def delete_session(
 )
 async def list_classes(
     event: ReadableEvent,
-    db: SessionDep,
+    db: DbDep,
     paging: PagingDep,
     request: Request,
     response: Response,
 ) -> list[Any]:
-    return await _list(RaceClass, ClassOut, event, db, paging, request, response)
+    return await _list(EventClass, ClassOut, event, db, paging, request, response)
 
 
 @router.get("/classes/{classId}", response_model=ClassOut, tags=["classes"], name="get_class")
-async def get_class(event: ReadableEvent, class_id: ClassId, db: SessionDep) -> Any:
-    return ClassOut.model_validate(await event_records.get(db, RaceClass, event, class_id))
+async def get_class(event: ReadableEvent, class_id: ClassId, db: DbDep) -> Any:
+    return ClassOut.model_validate(await entries.get(db, EventClass, event, class_id))
 
 
 @router.post(
@@ -203,9 +203,9 @@ async def get_class(event: ReadableEvent, class_id: ClassId, db: SessionDep) -> 
     name="create_class",
 )
 async def create_class(
-    body: ClassIn, event: RunEvent, _: Writer, db: SessionDep, platform: PlatformDep
+    body: ClassIn, event: RunEvent, _: Writer, db: DbDep, platform: PlatformDep
 ) -> Any:
-    return await _create(RaceClass, ClassOut, body, event, db, platform)
+    return await _create(EventClass, ClassOut, body, event, db, platform)
 
 
 @router.patch("/classes/{classId}", response_model=ClassOut, tags=["classes"], name="update_class")
@@ -214,10 +214,10 @@ async def update_class(
     event: RunEvent,
     class_id: ClassId,
     _: Writer,
-    db: SessionDep,
+    db: DbDep,
     platform: PlatformDep,
 ) -> Any:
-    return await _update(RaceClass, ClassOut, body, event, class_id, db, platform)
+    return await _update(EventClass, ClassOut, body, event, class_id, db, platform)
 
 
 @router.delete(
@@ -227,9 +227,9 @@ async def update_class(
     name="delete_class",
 )
 async def delete_class(
-    event: RunEvent, class_id: ClassId, _: Writer, db: SessionDep, platform: PlatformDep
+    event: RunEvent, class_id: ClassId, _: Writer, db: DbDep, platform: PlatformDep
 ) -> None:
-    await _delete(RaceClass, event, class_id, db, platform)
+    await _delete(EventClass, event, class_id, db, platform)
 
 
 # entries
@@ -244,7 +244,7 @@ async def delete_class(
 )
 async def list_entries(
     event: ReadableEvent,
-    db: SessionDep,
+    db: DbDep,
     paging: PagingDep,
     request: Request,
     response: Response,
@@ -253,8 +253,8 @@ async def list_entries(
 
 
 @router.get("/entries/{entryId}", response_model=EntryOut, tags=["entries"], name="get_entry")
-async def get_entry(event: ReadableEvent, entry_id: EntryId, db: SessionDep) -> Any:
-    return EntryOut.model_validate(await event_records.get(db, Entry, event, entry_id))
+async def get_entry(event: ReadableEvent, entry_id: EntryId, db: DbDep) -> Any:
+    return EntryOut.model_validate(await entries.get(db, Entry, event, entry_id))
 
 
 @router.post(
@@ -265,7 +265,7 @@ async def get_entry(event: ReadableEvent, entry_id: EntryId, db: SessionDep) -> 
     name="create_entry",
 )
 async def create_entry(
-    body: EntryIn, event: RunEvent, _: Writer, db: SessionDep, platform: PlatformDep
+    body: EntryIn, event: RunEvent, _: Writer, db: DbDep, platform: PlatformDep
 ) -> Any:
     return await _create(Entry, EntryOut, body, event, db, platform)
 
@@ -276,7 +276,7 @@ async def update_entry(
     event: RunEvent,
     entry_id: EntryId,
     _: Writer,
-    db: SessionDep,
+    db: DbDep,
     platform: PlatformDep,
 ) -> Any:
     return await _update(Entry, EntryOut, body, event, entry_id, db, platform)
@@ -289,6 +289,6 @@ async def update_entry(
     name="delete_entry",
 )
 async def delete_entry(
-    event: RunEvent, entry_id: EntryId, _: Writer, db: SessionDep, platform: PlatformDep
+    event: RunEvent, entry_id: EntryId, _: Writer, db: DbDep, platform: PlatformDep
 ) -> None:
     await _delete(Entry, event, entry_id, db, platform)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Response
 
-from trackside.api.deps import LiveEvent, PlatformDep, RunEvent, SessionDep
+from trackside.api.deps import DbDep, LiveEvent, PlatformDep, RunEvent
 from trackside.events import live_reads
 from trackside.web import charts
 
@@ -29,13 +29,13 @@ async def live_snapshot(event: LiveEvent, platform: PlatformDep) -> Response:
 async def session_results(
     event: LiveEvent,
     session_id: SessionId,
-    session: SessionDep,
+    db: DbDep,
     platform: PlatformDep,
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     """The session's classification; ``?format=csv`` (or ``Accept: text/csv``) for CSV."""
-    result = await live_reads.session_results(session, platform.processors, event, session_id)
+    result = await live_reads.session_results(db, platform.processors, event, session_id)
     if format == "csv" or (format is None and accept and "text/csv" in accept):
         name = f"event-{event.id}-session-{session_id}-results.csv"
         return Response(
@@ -47,9 +47,9 @@ async def session_results(
 
 
 @router.get("/events/{eventId}/diagnostics")
-async def event_diagnostics(event: RunEvent, session: SessionDep, platform: PlatformDep) -> Any:
+async def event_diagnostics(event: RunEvent, db: DbDep, platform: PlatformDep) -> Any:
     """What the event's processor could not score: counts, samples, relay sources."""
-    return await live_reads.diagnostics(session, platform.processors, event)
+    return await live_reads.diagnostics(db, platform.processors, event)
 
 
 @router.get("/events/{eventId}/live/sessions/{index}/charts/{kind}.svg")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from trackside.api.deps import PlatformDep, ReadableEvent, RunEvent, SessionDep, Writer
+from trackside.api.deps import DbDep, PlatformDep, ReadableEvent, RunEvent, Writer
 from trackside.events import loops as track_config
 from trackside.events.loops import LoopSpec
 from trackside.events.schemas import LoopOut, LoopsIn, LoopsOut
@@ -14,25 +14,25 @@ from trackside.events.schemas import LoopOut, LoopsIn, LoopsOut
 router = APIRouter(prefix="/events/{eventId}", tags=["loops"])
 
 
-async def _loops(session: SessionDep, event_id: int) -> LoopsOut:
-    rows = await track_config.event_loops(session, event_id)
+async def _loops(db: DbDep, event_id: int) -> LoopsOut:
+    rows = await track_config.event_loops(db, event_id)
     return LoopsOut(event_id=event_id, loops=[LoopOut.model_validate(row) for row in rows])
 
 
 @router.get("/loops", response_model=LoopsOut)
-async def get_loops(event: ReadableEvent, session: SessionDep) -> LoopsOut:
+async def get_loops(event: ReadableEvent, db: DbDep) -> LoopsOut:
     """The event's loops in the order they were given."""
-    return await _loops(session, event.id)
+    return await _loops(db, event.id)
 
 
 @router.put("/loops", response_model=LoopsOut)
 async def put_loops(
-    body: LoopsIn, event: RunEvent, _: Writer, session: SessionDep, platform: PlatformDep
+    body: LoopsIn, event: RunEvent, _: Writer, db: DbDep, platform: PlatformDep
 ) -> LoopsOut:
     """Replace the event's loops (all of them: leave one out to remove it)."""
     specs = [
         LoopSpec(loop.name, loop.kind.value, loop.decoder_id, loop.loop_id) for loop in body.loops
     ]
-    await track_config.replace_loops(session, event.id, specs)
+    await track_config.replace_loops(db, event.id, specs)
     await platform.processors.reconfigure(event.id)
-    return await _loops(session, event.id)
+    return await _loops(db, event.id)

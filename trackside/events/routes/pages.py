@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from trackside.api.deps import SessionDep
+from trackside.api.deps import DbDep
 from trackside.events import service as events
 from trackside.web.pages import EventLink, board_page, index_page, not_found_page
 
@@ -48,17 +48,17 @@ class PageNegotiation:
 
 @router.get("/", response_class=HTMLResponse)
 @router.get("/pages/", response_class=HTMLResponse)
-async def events_page(session: SessionDep) -> HTMLResponse:
+async def events_page(db: DbDep) -> HTMLResponse:
     links = [
         EventLink(event.id, event.name, event.location, event.start_date, live)
-        for event, live in await events.public_events(session)
+        for event, live in await events.public_events(db)
     ]
     return HTMLResponse(index_page(links))
 
 
 @router.get("/pages/events/{event_id}", response_class=HTMLResponse)
-async def event_page(event_id: int, session: SessionDep) -> HTMLResponse:
-    event = await events.find_event(session, event_id)
+async def event_page(event_id: int, db: DbDep) -> HTMLResponse:
+    event = await events.find_event(db, event_id)
     if event is None:
         return HTMLResponse(not_found_page(f"There is no event {event_id}."), status_code=404)
     return HTMLResponse(board_page(event.id, event.name))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from trackside.api.deps import PlatformDep, RelayEvent, RelayWriter, SessionDep
+from trackside.api.deps import DbDep, PlatformDep, RelayEvent, RelayWriter
 from trackside.events import ingest
 from trackside.events.schemas import RelayAckOut, RelayBatchIn, Source
 
@@ -18,13 +18,13 @@ async def append_records(
     body: RelayBatchIn,
     event: RelayEvent,
     _: RelayWriter,
-    session: SessionDep,
+    db: DbDep,
     platform: PlatformDep,
 ) -> RelayAckOut:
     """Append a batch to the event's log (durable before the reply); re-sent records are
     acknowledged, not stored twice. ``acked_seq``: every seq up to it is stored."""
     records = [ingest.IncomingRecord(r.seq, r.received_at, r.type, r.data) for r in body.records]
-    ack = await ingest.append(session, platform.event_locks, event.id, body.source, records)
+    ack = await ingest.append(db, platform.event_locks, event.id, body.source, records)
     if ack.placed:
         await platform.processors.record_arrived(event.id)
     return RelayAckOut(
@@ -34,7 +34,7 @@ async def append_records(
 
 @router.get("/events/{eventId}/records/ack", response_model=RelayAckOut)
 async def acknowledged(
-    event: RelayEvent, session: SessionDep, source: Annotated[Source, Query()]
+    event: RelayEvent, db: DbDep, source: Annotated[Source, Query()]
 ) -> RelayAckOut:
     """Where a relay resumes: the highest seq of ``source`` stored with no gap below it."""
-    return RelayAckOut(source=source, acked_seq=await ingest.acked_seq(session, event.id, source))
+    return RelayAckOut(source=source, acked_seq=await ingest.acked_seq(db, event.id, source))

@@ -51,7 +51,7 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 
 async def authorize(platform: Platform, websocket: WebSocket, event_id: int) -> int | None:
     """None when the caller may watch the event, else the close code to answer with."""
-    async with platform.sessions() as db:
+    async with platform.db_factory() as db:
         event = await events.find_event(db, event_id)
         if event is None:
             return CLOSE_NOT_FOUND
