@@ -18,6 +18,7 @@ from trackside.errors import NotFound
 from trackside.events.manager import ProcessorManager
 from trackside.events.models import Event, RaceSession
 from trackside.events.racelog import EventLive, RelaySource, SessionResult
+from trackside.events.schemas import DiagnosticsOut, LoopCountsOut, SourceOut
 from trackside.feeds.clock import format_duration, format_interval
 from trackside.timing.session import Session
 
@@ -84,7 +85,7 @@ def results_csv(result: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event) -> dict[str, Any]:
+async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event) -> DiagnosticsOut:
     processor = await manager.get(event.id)
     live = await db.get(EventLive, event.id)
     sources = (
@@ -95,33 +96,35 @@ async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event)
     engine = processor.engine
     diag = processor.diagnostics
     loops = processor.scorer.loop_counts
-    return {
-        "eventId": event.id,
-        "live": bool(live and live.live),
-        "logLength": live.log_length if live else 0,
-        "lastRecordAt": live.last_record_at.isoformat() if live and live.last_record_at else None,
-        "sources": [
-            {"source": s.source, "ackedSeq": s.acked_seq, "lastSeenAt": s.last_seen_at.isoformat()}
+    return DiagnosticsOut(
+        event_id=event.id,
+        live=bool(live and live.live),
+        log_length=live.log_length if live else 0,
+        last_record_at=live.last_record_at.isoformat() if live and live.last_record_at else None,
+        sources=[
+            SourceOut(
+                source=s.source, acked_seq=s.acked_seq, last_seen_at=s.last_seen_at.isoformat()
+            )
             for s in sources
         ],
-        "records": diag.records,
-        "recordsByType": dict(diag.by_type),
-        "badRecords": diag.bad,
-        "feedErrors": engine.errors,
-        "unknownCommands": engine.unknown,
-        "p3Frames": dict(diag.p3_frames),
-        "loops": {
-            "crossings": loops.crossings,
-            "resent": loops.resent,
-            "noSession": loops.no_session,
-            "unknownLoop": loops.unknown_loop,
-            "duplicates": loops.duplicates,
-            "outOfOrder": loops.out_of_order,
-        },
-        "controlLogRecords": processor.scorer.control_records,
-        "samples": diag.samples,
-        "version": processor.state.version,
-    }
+        records=diag.records,
+        records_by_type=dict(diag.by_type),
+        bad_records=diag.bad,
+        feed_errors=engine.errors,
+        unknown_commands=engine.unknown,
+        p3_frames=dict(diag.p3_frames),
+        loops=LoopCountsOut(
+            crossings=loops.crossings,
+            resent=loops.resent,
+            no_session=loops.no_session,
+            unknown_loop=loops.unknown_loop,
+            duplicates=loops.duplicates,
+            out_of_order=loops.out_of_order,
+        ),
+        control_log_records=processor.scorer.control_records,
+        samples=diag.samples,
+        version=processor.state.version,
+    )
 
 
 def live_session(manager: ProcessorManager, event: Event, index: int) -> Session:

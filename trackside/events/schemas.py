@@ -238,3 +238,41 @@ class LoopOut(Wire):
 class LoopsOut(Wire):
     event_id: int
     loops: list[LoopOut]
+
+
+# What the processor could not score (/events/{eventId}/diagnostics)
+
+
+class SourceOut(Wire):
+    source: str
+    acked_seq: int
+    last_seen_at: str
+
+
+class LoopCountsOut(Wire):
+    crossings: int
+    resent: int
+    no_session: int
+    unknown_loop: int
+    duplicates: int
+    out_of_order: int
+
+
+class DiagnosticsOut(Wire):
+    """Counts, samples of bad records (source, seq, type, data, reason), relay sources."""
+
+    event_id: int
+    live: bool
+    log_length: int
+    last_record_at: str | None
+    sources: list[SourceOut]
+    records: int
+    records_by_type: dict[str, int]
+    bad_records: int
+    feed_errors: int
+    unknown_commands: int
+    p3_frames: dict[str, int]
+    loops: LoopCountsOut
+    control_log_records: int
+    samples: list[dict[str, Any]]
+    version: int

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from trackside.api.deps import DbDep, LiveEvent, PlatformDep, RunEvent
 from trackside.events import live_reads
+from trackside.events.schemas import DiagnosticsOut
 from trackside.web import charts
 
 router = APIRouter(tags=["live"])
@@ -46,8 +47,8 @@ async def session_results(
     return result
 
 
-@router.get("/events/{eventId}/diagnostics")
-async def event_diagnostics(event: RunEvent, db: DbDep, platform: PlatformDep) -> Any:
+@router.get("/events/{eventId}/diagnostics", response_model=DiagnosticsOut)
+async def event_diagnostics(event: RunEvent, db: DbDep, platform: PlatformDep) -> DiagnosticsOut:
     """What the event's processor could not score: counts, samples, relay sources."""
     return await live_reads.diagnostics(db, platform.processors, event)
 
