@@ -194,3 +194,34 @@ async def set_level(db: AsyncSession, user: User, level: int) -> None:
     _check_level(level)
     user.telemetry_level = level
     await db.flush()
+
+
+# --- administration (the /users routes): each change is its own transaction ----------------
+
+
+async def grant_role(
+    db: AsyncSession,
+    user_id: int,
+    role: Role,
+    *,
+    organization_id: int | None = None,
+    event_id: int | None = None,
+) -> User:
+    user = await get(db, user_id)
+    await grant(db, user, role, organization_id=organization_id, event_id=event_id)
+    await db.commit()
+    return user
+
+
+async def revoke_role(db: AsyncSession, user_id: int, grant_id: int) -> User:
+    user = await get(db, user_id)
+    await revoke_grant(db, user, grant_id)
+    await db.commit()
+    return user
+
+
+async def change_level(db: AsyncSession, user_id: int, level: int) -> User:
+    user = await get(db, user_id)
+    await set_level(db, user, level)
+    await db.commit()
+    return user

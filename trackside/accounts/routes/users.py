@@ -30,11 +30,9 @@ async def grant_role(
     body: RoleChangeIn, user_id: UserId, _: AdminPrincipal, __: Writer, db: DbDep
 ) -> MeOut:
     """Give a role (with its organization or event)."""
-    user = await accounts.get(db, user_id)
-    await accounts.grant(
-        db, user, body.role, organization_id=body.organizationId, event_id=body.eventId
+    user = await accounts.grant_role(
+        db, user_id, body.role, organization_id=body.organizationId, event_id=body.eventId
     )
-    await db.commit()
     return MeOut.of(user)
 
 
@@ -43,17 +41,11 @@ async def revoke_role(
     user_id: UserId, grant_id: GrantId, _: AdminPrincipal, __: Writer, db: DbDep
 ) -> MeOut:
     """Take back one grant (its id is in the user's ``grants``)."""
-    user = await accounts.get(db, user_id)
-    await accounts.revoke_grant(db, user, grant_id)
-    await db.commit()
-    return MeOut.of(user)
+    return MeOut.of(await accounts.revoke_role(db, user_id, grant_id))
 
 
 @router.put("/{userId}/telemetry-level", response_model=MeOut)
 async def set_level(
     body: LevelIn, user_id: UserId, _: AdminPrincipal, __: Writer, db: DbDep
 ) -> MeOut:
-    user = await accounts.get(db, user_id)
-    await accounts.set_level(db, user, body.telemetryLevel)
-    await db.commit()
-    return MeOut.of(user)
+    return MeOut.of(await accounts.change_level(db, user_id, body.telemetryLevel))
