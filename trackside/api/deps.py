@@ -1,7 +1,7 @@
 """Typed dependencies: the database session, the caller, and every role check.
 
 Routes declare what they need (``DbDep``, ``CurrentUser``, ``ManagedEvent`` …) and stay
-thin; the access rules themselves live in ``services/roles.py``.
+thin; the access rules themselves live in ``accounts/roles.py``.
 """
 
 from __future__ import annotations

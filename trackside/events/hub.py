@@ -8,7 +8,7 @@ timer makes sure a full payload goes out at least every ``full_every_ms`` while 
 processor runs, even when nothing changes. A follower that joins gets a full payload of the
 state the feed last sent, so the incremental payloads that follow apply to what it has.
 
-Sockets and the wire protocol belong to ``api/routes/signalr.py``; time here is the server's
+Sockets and the wire protocol belong to ``events/routes/signalr.py``; time here is the server's
 monotonic clock.
 """
 

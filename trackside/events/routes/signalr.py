@@ -10,7 +10,7 @@ describe it, for ``@microsoft/signalr``, ``signalrcore`` and ``pysignalr``:
   ``SubscribeToEvent(eventId)`` and ``UnsubscribeFromEvent(eventId)``; each call that has an
   invocation id is answered with a Completion (an ``error`` when refused). The server invokes
   ``ReceiveMessage(status)``: a full compact payload (gzip + base64) on subscribe and at least
-  every 5 s while the event is live, incremental JSON ones between (``services/hub.py``).
+  every 5 s while the event is live, incremental JSON ones between (``events/hub.py``).
 - Auth: ``?access_token=`` or ``Authorization: Bearer``. Public events need no token; a
   private one without a reader's token is refused with a Completion error. A bad token is a 401
   from negotiate, and on the socket a handshake error, then close code 4401.
