@@ -64,11 +64,11 @@ import live_subscribers
 import orjson
 import psutil
 
+from trackside.events.ingest import MAX_BATCH
 from trackside.feeds.capture import decode_lines, read_header
 from trackside.feeds.rmonitor import parse_lines
 from trackside.live.patch import LiveState
 from trackside.live.snapshot import SnapshotBuilder
-from trackside.services.ingest import MAX_BATCH
 from trackside.timing.engine import RaceEngine
 
 HERE = Path(__file__).resolve().parent
@@ -234,15 +234,16 @@ class Children:
 
 async def _make_world(data_dir: Path, sizes: list[int]) -> list[tuple[int, str, str]]:
     """An organization, and per size a public event with an official relay client of its own."""
+    from trackside.accounts import clients
+    from trackside.accounts.roles import Role
     from trackside.config import Settings
-    from trackside.services import clients, events
-    from trackside.services.platform import Platform
-    from trackside.services.roles import Role
+    from trackside.events import service as events
+    from trackside.platform import Platform
 
     platform = await Platform.start(Settings(data_dir=data_dir), with_keys=False)
     made: list[tuple[int, str, str]] = []
     try:
-        async with platform.sessions() as db:
+        async with platform.db_factory() as db:
             org = await events.create_organization(
                 db, {"name": "Benchmark Club", "description": "benchmarks/live.py"}
             )

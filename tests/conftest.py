@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = [
-    "tests.databases",  # SQLite + PostgreSQL fixtures for store, services, api
+    "tests.databases",  # SQLite + PostgreSQL fixtures for store and packages
     "tests.redisserver",  # a real Redis (redis_url), started if down
+    "tests.app",  # the app, a client and a world for API tests
 ]
 
 REPO = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import make_url
 
 from trackside.config import Settings
-from trackside.services.platform import Platform
+from trackside.platform import Platform
 from trackside.store.models import Base
 
 PG_SERVER = os.environ.get("TRACKSIDE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")

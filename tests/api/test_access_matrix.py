@@ -114,7 +114,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/relay/events/{eventId}/records/ack"): Case(
         "/relay/events/{public}/records/ack?source=rmonitor", "official", "viewer", 200
     ),
-    # Live reads: public events need no token (tests/api/test_live.py); private ones do.
+    # Live reads: public events need no token (tests/events/test_live.py); private ones do.
     ("GET", "/events/{eventId}/live"): Case("/events/{private}/live", "organizer", "viewer", 200),
     ("GET", "/events/{eventId}/sessions/{sessionId}/results"): Case(
         "/events/{private}/sessions/{private_race}/results", "admin", "client_partner", 200
@@ -158,7 +158,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         "/events/{public}/diagnostics", "official", "viewer", 200
     ),
     # Track side: loops are read by the event's readers; the control log by anyone who may
-    # watch the event (public ones need no token: tests/api/test_track_api.py).
+    # watch the event (public ones need no token: tests/events/test_track_api.py).
     ("GET", "/events/{eventId}/loops"): Case("/events/{private}/loops", "organizer", "viewer", 200),
     ("PUT", "/events/{eventId}/loops"): Case(
         "/events/{public}/loops",

@@ -122,9 +122,9 @@ WRONG = {"nested": ["not", "a", "scalar"]}
 
 
 async def _counts(world: World) -> dict[str, int]:
-    async with world.platform.sessions() as session:
+    async with world.platform.db_factory() as db:
         return {
-            table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
+            table.name: int(await db.scalar(select(func.count()).select_from(table)) or 0)
             for table in Base.metadata.sorted_tables
         }
 

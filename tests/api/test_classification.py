@@ -9,8 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from tests.api.world import World
-from trackside.services import ingest
-from trackside.services.platform import Platform
+from trackside.events import ingest
+from trackside.platform import Platform
 
 FEED = [
     '$B,12,"Feature Race"',
@@ -33,7 +33,7 @@ FEED = [
 async def _race(world: World) -> tuple[int, str]:
     """The public event scored from ``FEED``: its id and the race's classification URL."""
     event = world.ids["public"]
-    async with world.platform.sessions() as db:
+    async with world.platform.db_factory() as db:
         await ingest.append(
             db,
             world.platform.event_locks,
@@ -206,10 +206,10 @@ async def test_a_restart_replays_the_same_versions(world: World) -> None:
     restarted = await Platform.start(world.platform.settings)
     try:
         session_id = int(url.split("/")[4])
-        async with restarted.sessions() as db:
+        async with restarted.db_factory() as db:
             event_row = await restarted.processors.get(event)  # replays the whole log
             assert event_row.classification.decisions.of(0).revision == 2
-            from trackside.services import events
+            from trackside.events import service as events
 
             row = await events.get_event(db, event)
             assert await restarted.classification.versions(db, row, session_id) == versions

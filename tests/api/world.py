@@ -12,20 +12,16 @@ from typing import Any
 
 import httpx
 
-from trackside.services import (
-    accounts,
-    clients,
-    controllog_config,
-    event_records,
-    events,
-    ingest,
-    logins,
-)
-from trackside.services.platform import Platform
-from trackside.services.principals import client_grant
-from trackside.services.roles import Role
-from trackside.store.accounts import User
-from trackside.store.events import Entry, RaceClass, RaceSession
+from trackside.accounts import clients, logins
+from trackside.accounts import people as accounts
+from trackside.accounts.models import User
+from trackside.accounts.principals import client_grant
+from trackside.accounts.roles import Role
+from trackside.controllog import source as controllog_config
+from trackside.events import entries, ingest
+from trackside.events import service as events
+from trackside.events.models import Entry, EventClass, RaceSession
+from trackside.platform import Platform
 
 ISS = "http://test/realms/trackside"
 PASSWORD = "correct horse battery"
@@ -50,7 +46,7 @@ def _when(day: int, hour: int = 9) -> datetime:
 
 async def build(platform: Platform, client: httpx.AsyncClient) -> World:
     world = World(platform, client)
-    async with platform.sessions() as s:
+    async with platform.db_factory() as s:
         org_a = await events.create_organization(s, {"name": "Club A", "description": "runs A"})
         org_b = await events.create_organization(s, {"name": "Club B", "description": "runs B"})
         public = await events.create_event(
@@ -75,14 +71,14 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
                 "visibility": "private",
             },
         )
-        race_class = await event_records.create(s, RaceClass, public, {"name": "GT"})
-        race = await event_records.create(
+        race_class = await entries.create(s, EventClass, public, {"name": "GT"})
+        race = await entries.create(
             s,
             RaceSession,
             public,
             {"name": "Race 1", "type": "race", "start_time": _when(2, 13), "end_time": None},
         )
-        entry = await event_records.create(
+        entry = await entries.create(
             s,
             Entry,
             public,
@@ -147,7 +143,7 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
                 iss=ISS,
             )
     # A few timing records in the private event's log: it has a live session and results.
-    async with platform.sessions() as s:
+    async with platform.db_factory() as s:
         await ingest.append(
             s,
             platform.event_locks,
@@ -163,7 +159,7 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
     assert private_race is not None
     world.ids["private_race"] = private_race
     # An official's correction of that race, for the routes that withdraw one.
-    async with platform.sessions() as s:
+    async with platform.db_factory() as s:
         fix = {"car": "9", "kind": "time_penalty", "ms": 5000, "reason": "jump start"}
         made = await platform.classification.correct(s, private, private_race, "organizer", fix)
     world.ids["private_correction"] = made["id"]

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from tests.conftest import REPO, capture
 from tests.databases import test_settings
-from trackside.services.platform import Platform
-from trackside.store.events import RaceSession
-from trackside.store.racelog import SessionResult
+from trackside.events.models import RaceSession
+from trackside.events.racelog import SessionResult
+from trackside.platform import Platform
 
 
 def _demo(tmp_path: Path, *args: str) -> str:
@@ -34,7 +34,7 @@ def _demo(tmp_path: Path, *args: str) -> str:
 async def _kept(data_dir: Path) -> list[tuple[str, bool, dict]]:
     platform = await Platform.start(test_settings(data_dir, None), with_keys=False)
     try:
-        async with platform.sessions() as db:
+        async with platform.db_factory() as db:
             rows = (
                 await db.execute(
                     select(RaceSession.name, SessionResult.finished, SessionResult.data).join(

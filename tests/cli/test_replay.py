@@ -68,7 +68,7 @@ def test_missing_file_is_refused() -> None:
 
 
 def test_replay_at_a_set_speed_paces_by_receive_time() -> None:
-    from trackside.services.replay import load, paced
+    from trackside.replay import load, paced
 
     (loaded,) = load([capture("class-change-2025-10-17.log")])
     now = [0.0]

@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 from tests.api.test_classification import FEED
 from trackside.cli import app
 from trackside.config import Settings
-from trackside.services import events, ingest
-from trackside.services.platform import Platform
+from trackside.events import ingest
+from trackside.events import service as events
+from trackside.platform import Platform
 
 runner = CliRunner()
 
@@ -33,7 +34,7 @@ async def _declared_race() -> tuple[int, int]:
     """An event whose race was scored, corrected and declared, as the server would leave it."""
     platform = await Platform.start(Settings(), with_keys=False)
     try:
-        async with platform.sessions() as db:
+        async with platform.db_factory() as db:
             org = await events.create_organization(db, {"name": "Club", "description": ""})
             when = datetime(2025, 6, 1, tzinfo=UTC)
             event = await events.create_event(

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.livefeed import free_port
-from tests.api.test_real_clients import _env
 from tests.conftest import REPO
 from tests.databases import test_settings
+from tests.events.livefeed import free_port
+from tests.events.test_real_clients import _env
 from tests.relay.helpers import chunks
 
 PASSWORD = "boss password"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import app, app_platform, client, world  # noqa: F401 (fixtures)
 from tests.conftest import REPO
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,9 +6,9 @@ from urllib.parse import urlparse
 
 from fastapi import FastAPI
 
-from tests.api.livefeed import capture_lines, post_lines, serving
 from tests.api.world import World
 from tests.conftest import capture
+from tests.events.livefeed import capture_lines, post_lines, serving
 from tests.web.conftest import ARTIFACTS
 
 RACE_DAY = [

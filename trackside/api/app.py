@@ -8,28 +8,26 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from trackside.accounts.routes import auth, oauth, users
 from trackside.api import errors
 from trackside.api.hosts import AllowedHosts
 from trackside.api.limits import BodyLimit
-from trackside.api.routes import (
-    auth,
+from trackside.api.routes import health
+from trackside.config import Settings
+from trackside.controllog import routes as control_log
+from trackside.events.routes import (
     classification,
-    control_log,
-    event_records,
     events,
-    health,
     live,
     loops,
-    oauth,
     organizations,
     pages,
     relay,
     signalr,
     stream,
-    users,
 )
-from trackside.config import Settings
-from trackside.services.platform import Platform
+from trackside.events.routes import entries as entry_routes
+from trackside.platform import Platform
 from trackside.web.pages import STATIC_DIR
 
 DESCRIPTION = """Race timing, scoring and live race data.
@@ -61,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         oauth,
         organizations,
         events,
-        event_records,
+        entry_routes,
         users,
         relay,
         live,

@@ -1,7 +1,7 @@
 """Typed dependencies: the database session, the caller, and every role check.
 
-Routes declare what they need (``SessionDep``, ``CurrentUser``, ``ManagedEvent`` …) and stay
-thin; the access rules themselves live in ``services/roles.py``.
+Routes declare what they need (``DbDep``, ``CurrentUser``, ``ManagedEvent`` …) and stay
+thin; the access rules themselves live in ``accounts/roles.py``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackside.accounts import principals, roles
+from trackside.accounts.roles import Principal
+from trackside.accounts.tokens import InvalidToken, issuer
 from trackside.api.problems import RateLimited, Unauthorized
 from trackside.config import Settings
-from trackside.services import events, principals, roles
-from trackside.services.errors import Forbidden
-from trackside.services.platform import Platform
-from trackside.services.roles import Principal
-from trackside.services.tokens import InvalidToken, issuer
-from trackside.store.events import Event, Organization
+from trackside.errors import Forbidden
+from trackside.events import service as events
+from trackside.events.models import Event, Organization
+from trackside.platform import Platform
 
 
 def get_platform(request: Request) -> Platform:
@@ -38,12 +39,12 @@ def get_settings(platform: PlatformDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_session(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
-    async with platform.sessions() as session:
-        yield session
+async def get_db(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
+    async with platform.db_factory() as db:
+        yield db
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+DbDep = Annotated[AsyncSession, Depends(get_db)]
 
 
 def get_issuer(request: Request, settings: SettingsDep) -> str:
@@ -69,7 +70,7 @@ _bearer = HTTPBearer(
 
 async def get_principal(
     platform: PlatformDep,
-    session: SessionDep,
+    db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
@@ -78,7 +79,7 @@ async def get_principal(
         subject = await platform.tokens.verify(credentials.credentials)
     except InvalidToken as exc:
         raise Unauthorized(str(exc)) from None
-    return await principals.load_principal(session, subject)
+    return await principals.load_principal(db, subject)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -86,13 +87,13 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 async def get_optional_principal(
     platform: PlatformDep,
-    session: SessionDep,
+    db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
     """The caller if a token was sent (a bad one is still 401); None for anonymous readers."""
     if credentials is None:
         return None
-    return await get_principal(platform, session, credentials)
+    return await get_principal(platform, db, credentials)
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
@@ -132,8 +133,8 @@ EventId = Annotated[int, Path(alias="eventId", ge=1, le=2**31 - 1)]
 OrganizationId = Annotated[int, Path(alias="organizationId", ge=1, le=2**31 - 1)]
 
 
-async def get_organization(session: SessionDep, organization_id: OrganizationId) -> Organization:
-    return await events.get_organization(session, organization_id)
+async def get_organization(db: DbDep, organization_id: OrganizationId) -> Organization:
+    return await events.get_organization(db, organization_id)
 
 
 AnyOrganization = Annotated[Organization, Depends(get_organization)]
@@ -162,50 +163,42 @@ OrganizationDeleter = Annotated[Principal, Depends(require_organization_deleter)
 
 async def _event(
     principal: Principal,
-    session: AsyncSession,
+    db: AsyncSession,
     event_id: int,
     rule: Callable[[Principal, roles.EventScope], bool],
     why: str,
 ) -> Event:
-    event = await events.get_event(session, event_id)
+    event = await events.get_event(db, event_id)
     _allow(rule(principal, events.scope(event)), why)
     return event
 
 
-async def get_readable_event(
-    principal: CurrentPrincipal, session: SessionDep, event_id: EventId
-) -> Event:
-    return await _event(principal, session, event_id, roles.can_read_event, "the event is private")
+async def get_readable_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
+    return await _event(principal, db, event_id, roles.can_read_event, "the event is private")
 
 
 ReadableEvent = Annotated[Event, Depends(get_readable_event)]
 
 
-async def get_managed_event(
-    principal: CurrentPrincipal, session: SessionDep, event_id: EventId
-) -> Event:
+async def get_managed_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
     why = "only the organizers of the event's organization may change it"
-    return await _event(principal, session, event_id, roles.can_manage_event, why)
+    return await _event(principal, db, event_id, roles.can_manage_event, why)
 
 
 ManagedEvent = Annotated[Event, Depends(get_managed_event)]
 
 
-async def get_run_event(
-    principal: CurrentPrincipal, session: SessionDep, event_id: EventId
-) -> Event:
+async def get_run_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
     why = "only the event's organizers and officials may change its sessions, classes, entries"
-    return await _event(principal, session, event_id, roles.can_run_event, why)
+    return await _event(principal, db, event_id, roles.can_run_event, why)
 
 
 RunEvent = Annotated[Event, Depends(get_run_event)]
 
 
-async def get_live_event(
-    principal: OptionalPrincipal, session: SessionDep, event_id: EventId
-) -> Event:
+async def get_live_event(principal: OptionalPrincipal, db: DbDep, event_id: EventId) -> Event:
     """Public events' live data needs no token; private ones need a reader's token."""
-    event = await events.get_event(session, event_id)
+    event = await events.get_event(db, event_id)
     if not roles.can_read_live(principal, events.scope(event)):
         if principal is None:
             raise Unauthorized("the event is private: send a bearer token", error=None)
@@ -216,11 +209,9 @@ async def get_live_event(
 LiveEvent = Annotated[Event, Depends(get_live_event)]
 
 
-async def get_relay_event(
-    principal: CurrentPrincipal, session: SessionDep, event_id: EventId
-) -> Event:
+async def get_relay_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
     why = "only the event's officials (e.g. its relay's client) may send timing records"
-    return await _event(principal, session, event_id, roles.can_relay, why)
+    return await _event(principal, db, event_id, roles.can_relay, why)
 
 
 RelayEvent = Annotated[Event, Depends(get_relay_event)]

@@ -12,15 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from trackside.api.problems import RateLimited, Unauthorized
-from trackside.services import records
-from trackside.services.errors import (
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotFound,
-    ServiceError,
-    Unauthenticated,
-)
+from trackside.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthenticated
+from trackside.store import rows as records
 
 log = logging.getLogger("trackside.api")
 

@@ -14,7 +14,7 @@ from trackside.commands.users import EventOpt, Organization, _role
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from trackside.services.platform import Platform
+    from trackside.platform import Platform
 
 app = typer.Typer(help="Machine clients and their secrets.", no_args_is_help=True)
 
@@ -30,14 +30,14 @@ def create(
     ] = False,
 ) -> None:
     """Create a client and print its id and secret (the secret is shown this once)."""
-    from trackside.services import clients
+    from trackside.accounts import clients
 
     granted = _role(role)
     assert granted is not None
 
-    async def work(_platform: Platform, session: AsyncSession) -> tuple[str, str]:
+    async def work(_platform: Platform, db: AsyncSession) -> tuple[str, str]:
         made = await clients.create(
-            session, name=name, role=granted, organization_id=organization, event_id=event
+            db, name=name, role=granted, organization_id=organization, event_id=event
         )
         return made.client.client_id, made.secret
 
@@ -53,9 +53,9 @@ def create(
 @app.command("list")
 def list_clients(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every client (never its secret)."""
-    from trackside.services import clients
+    from trackside.accounts import clients
 
-    async def work(_platform: Platform, session: AsyncSession) -> list[dict]:
+    async def work(_platform: Platform, db: AsyncSession) -> list[dict]:
         return [
             {
                 "client_id": c.client_id,
@@ -66,7 +66,7 @@ def list_clients(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
                 "created": c.created_at.isoformat(),
                 "revoked": c.revoked_at.isoformat() if c.revoked_at else None,
             }
-            for c in await clients.list_all(session)
+            for c in await clients.list_all(db)
         ]
 
     rows = run(work)
@@ -91,10 +91,10 @@ def list_clients(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
 @app.command()
 def revoke(client_id: str) -> None:
     """Revoke a client: its tokens stop working at once."""
-    from trackside.services import clients
+    from trackside.accounts import clients
 
-    async def work(_platform: Platform, session: AsyncSession) -> None:
-        await clients.revoke(session, client_id)
+    async def work(_platform: Platform, db: AsyncSession) -> None:
+        await clients.revoke(db, client_id)
 
     run(work)
     console.print(f"client {client_id} revoked")

@@ -11,7 +11,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from trackside.services.platform import Platform
+    from trackside.platform import Platform
 
 T = TypeVar("T")
 console = Console()
@@ -23,14 +23,14 @@ def run(work: Callable[[Platform, AsyncSession], Awaitable[T]]) -> T:
     import asyncio  # here, not at import: ``trackside replay`` starts faster without it
 
     from trackside.config import Settings
-    from trackside.services.errors import ServiceError
-    from trackside.services.platform import Platform
+    from trackside.errors import ServiceError
+    from trackside.platform import Platform
 
     async def main() -> T:
         platform = await Platform.start(Settings(), with_keys=False)
         try:
-            async with platform.sessions() as session:
-                return await work(platform, session)
+            async with platform.db_factory() as db:
+                return await work(platform, db)
         finally:
             await platform.close()
 

@@ -43,9 +43,9 @@ def demo(
         import uvicorn
 
         from trackside.api.app import create_app
+        from trackside.commands import demo_race as demo_service
         from trackside.commands.runtime import tune_gc
         from trackside.config import Settings
-        from trackside.services import demo as demo_service
 
         settings = Settings()
         settings = settings.model_copy(update={"host": host})  # the demo's URL is an allowed Host

@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from trackside import replay as replay_service
 from trackside.commands.runtime import tune_gc
 from trackside.feeds.clock import format_duration, format_interval
-from trackside.services import replay as replay_service
 from trackside.timing.results import engine_result
 
 console = Console()

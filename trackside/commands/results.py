@@ -19,7 +19,7 @@ from trackside.commands.common import console, run
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from trackside.services.platform import Platform
+    from trackside.platform import Platform
 
 Output = Annotated[Path | None, typer.Option(dir_okay=False, writable=True)]
 
@@ -35,8 +35,9 @@ def results(
 ) -> None:
     """Write a session's results (``--pdf``, ``--csv``, ``--json``), or list the event's
     sessions and their classification status."""
-    from trackside.services import classification, events, live_reads, results_pdf
-    from trackside.store.events import RaceSession
+    from trackside.events import classification, live_reads, results_pdf
+    from trackside.events import service as events
+    from trackside.events.models import RaceSession
 
     async def sessions(platform: Platform, db: AsyncSession) -> list[dict[str, Any]]:
         row = await events.get_event(db, event)

@@ -13,7 +13,7 @@ from trackside.commands.common import console, role_option_help, run
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from trackside.services.platform import Platform
+    from trackside.platform import Platform
 
 app = typer.Typer(help="People: accounts and their roles.", no_args_is_help=True)
 
@@ -24,7 +24,7 @@ EventOpt = Annotated[int | None, typer.Option("--event", help="Event id (officia
 
 
 def _role(value: str | None):  # type: ignore[no-untyped-def]
-    from trackside.services.roles import Role
+    from trackside.accounts.roles import Role
 
     if value is None:
         return None
@@ -45,14 +45,14 @@ def create(
     level: Annotated[int, typer.Option(help="Telemetry level 1-5.", min=1, max=5)] = 1,
 ) -> None:
     """Create an account (verified: whoever runs this vouches for the address)."""
-    from trackside.services import accounts
+    from trackside.accounts import people as accounts
 
     granted = _role(role)
 
-    async def work(platform: Platform, session: AsyncSession) -> int:
+    async def work(platform: Platform, db: AsyncSession) -> int:
         user = await accounts.create(
             platform,
-            session,
+            db,
             username=username,
             email=email,
             password=password,
@@ -60,10 +60,8 @@ def create(
             telemetry_level=level,
         )
         if granted is not None:
-            await accounts.grant(
-                session, user, granted, organization_id=organization, event_id=event
-            )
-        await session.commit()
+            await accounts.grant(db, user, granted, organization_id=organization, event_id=event)
+        await db.commit()
         return user.id
 
     user_id = run(work)
@@ -73,9 +71,9 @@ def create(
 @app.command("list")
 def list_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every account with its roles."""
-    from trackside.services import accounts
+    from trackside.accounts import people as accounts
 
-    async def work(_platform: Platform, session: AsyncSession) -> list[dict]:
+    async def work(_platform: Platform, db: AsyncSession) -> list[dict]:
         return [
             {
                 "id": u.id,
@@ -85,7 +83,7 @@ def list_users(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
                 "telemetry_level": u.telemetry_level,
                 "roles": [_grant_text(g.role, g.organization_id, g.event_id) for g in u.grants],
             }
-            for u in await accounts.list_all(session)
+            for u in await accounts.list_all(db)
         ]
 
     rows = run(work)
@@ -122,24 +120,22 @@ def set_role(
     remove: Annotated[bool, typer.Option("--remove", help="Take the role away.")] = False,
 ) -> None:
     """Give a user a role (organizer needs --organization; official may take --event)."""
-    from trackside.services import accounts
-    from trackside.services.errors import NotFound
+    from trackside.accounts import people as accounts
+    from trackside.errors import NotFound
 
     granted = _role(role)
     assert granted is not None
 
-    async def work(_platform: Platform, session: AsyncSession) -> None:
-        user = await accounts.by_username(session, username)
+    async def work(_platform: Platform, db: AsyncSession) -> None:
+        user = await accounts.by_username(db, username)
         if remove:
             if not await accounts.revoke(
-                session, user, granted, organization_id=organization, event_id=event
+                db, user, granted, organization_id=organization, event_id=event
             ):
                 raise NotFound(f"{username} does not hold {_grant_text(role, organization, event)}")
         else:
-            await accounts.grant(
-                session, user, granted, organization_id=organization, event_id=event
-            )
-        await session.commit()
+            await accounts.grant(db, user, granted, organization_id=organization, event_id=event)
+        await db.commit()
 
     run(work)
     verb = "no longer holds" if remove else "now holds"
@@ -152,12 +148,12 @@ def set_level(
     level: Annotated[int, typer.Argument(help="Telemetry level 1-5 (5 may write).", min=1, max=5)],
 ) -> None:
     """Set a user's telemetry level."""
-    from trackside.services import accounts
+    from trackside.accounts import people as accounts
 
-    async def work(_platform: Platform, session: AsyncSession) -> None:
-        user = await accounts.by_username(session, username)
-        await accounts.set_level(session, user, level)
-        await session.commit()
+    async def work(_platform: Platform, db: AsyncSession) -> None:
+        user = await accounts.by_username(db, username)
+        await accounts.set_level(db, user, level)
+        await db.commit()
 
     run(work)
     console.print(f"{username} is at telemetry level {level}")

@@ -1,11 +1,17 @@
 """Every table in one import, for Alembic and for code that needs the whole schema."""
 
-from trackside.store.accounts import EmailToken, RefreshToken, RoleGrant, User
+from trackside.accounts.models import (
+    EmailToken,
+    MachineClient,
+    RefreshToken,
+    RoleGrant,
+    SigningKey,
+    User,
+)
+from trackside.controllog.models import ControlLogSource
+from trackside.events.models import Entry, Event, EventClass, EventLoop, Organization, RaceSession
+from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
 from trackside.store.base import Base
-from trackside.store.clients import MachineClient, SigningKey
-from trackside.store.events import Entry, Event, Organization, RaceClass, RaceSession
-from trackside.store.racelog import EventLive, LogRecord, RelaySource, SessionResult
-from trackside.store.track import ControlLogSource, EventLoop
 
 __all__ = [
     "Base",
@@ -13,12 +19,12 @@ __all__ = [
     "EmailToken",
     "Entry",
     "Event",
+    "EventClass",
     "EventLive",
     "EventLoop",
     "LogRecord",
     "MachineClient",
     "Organization",
-    "RaceClass",
     "RaceSession",
     "RefreshToken",
     "RelaySource",

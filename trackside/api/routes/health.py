@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from trackside.accounts.schemas import StatusOut
 from trackside.api.deps import PlatformDep
-from trackside.api.schemas.auth import StatusOut
 
 router = APIRouter(tags=["health"])
 

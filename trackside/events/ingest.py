@@ -1,0 +1,173 @@
+"""Relay ingest: append a batch of records to an event's durable log, idempotently.
+
+Each record is committed before the reply. A record whose ``(source, seq)`` is already stored is
+acknowledged and not stored again. The reply carries ``acked_seq``: the highest seq of that
+source stored with no gap below it, so a relay knows where to resume after an outage.
+
+Records join the scoring order (``position``) only when they join their source's contiguous
+run, so the engine sees each source in seq order even if a batch after a gap arrives first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trackside.events.racelog import EventLive, LogRecord, RelaySource
+
+MAX_BATCH = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRecord:
+    seq: int
+    received_at_ms: int
+    type: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    source: str
+    stored: int
+    duplicates: int
+    acked_seq: int
+    placed: int  # records that joined the scoring order with this batch
+
+
+class EventLocks:
+    """One lock per event, so two batches of one event never interleave their placing."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def __call__(self, event_id: int) -> asyncio.Lock:
+        lock = self._locks.get(event_id)
+        if lock is None:
+            lock = self._locks[event_id] = asyncio.Lock()
+        return lock
+
+
+async def source_data(db: AsyncSession, event_id: int, source: str, kind: str) -> list[str]:
+    """The data of one source's records of one type in the event's log, in seq order."""
+    query = (
+        select(LogRecord.data)
+        .where(LogRecord.event_id == event_id, LogRecord.source == source)
+        .where(LogRecord.type == kind)
+        .order_by(LogRecord.seq)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def acked_seq(db: AsyncSession, event_id: int, source: str) -> int:
+    row = await db.get(RelaySource, (event_id, source))
+    return row.acked_seq if row else 0
+
+
+async def append(
+    db: AsyncSession,
+    locks: EventLocks,
+    event_id: int,
+    source: str,
+    records: list[IncomingRecord],
+) -> Ack:
+    """Store the batch and place whatever became contiguous; one transaction."""
+    async with locks(event_id):
+        now = datetime.now(UTC)
+        live = await db.get(EventLive, event_id, with_for_update=True)
+        if live is None:
+            live = EventLive(event_id=event_id, live=False, log_length=0)
+            db.add(live)
+        relay = await db.get(RelaySource, (event_id, source), with_for_update=True)
+        if relay is None:
+            relay = RelaySource(event_id=event_id, source=source, acked_seq=0)
+            db.add(relay)
+        relay.last_seen_at = now
+
+        by_seq: dict[int, IncomingRecord] = {}
+        for record in records:
+            by_seq.setdefault(record.seq, record)  # the same seq twice in a batch: first wins
+        stored_seqs = (
+            set(
+                (
+                    await db.scalars(
+                        select(LogRecord.seq).where(
+                            LogRecord.event_id == event_id,
+                            LogRecord.source == source,
+                            LogRecord.seq.in_(list(by_seq)),
+                        )
+                    )
+                ).all()
+            )
+            if by_seq
+            else set()
+        )
+        fresh = [r for seq, r in sorted(by_seq.items()) if seq not in stored_seqs]
+        if fresh:
+            # One multi-row INSERT for the batch, not one statement per record.
+            await db.execute(
+                insert(LogRecord),
+                [
+                    {
+                        "event_id": event_id,
+                        "source": source,
+                        "seq": r.seq,
+                        "received_at_ms": r.received_at_ms,
+                        "type": r.type,
+                        "data": r.data,
+                        "stored_at": now,
+                    }
+                    for r in fresh
+                ],
+            )
+        await db.flush()
+
+        before = relay.acked_seq
+        after = await _contiguous_end(db, event_id, source, before)
+        if after > before:
+            base = live.log_length
+            await db.execute(
+                update(LogRecord)
+                .where(
+                    LogRecord.event_id == event_id,
+                    LogRecord.source == source,
+                    LogRecord.seq > before,
+                    LogRecord.seq <= after,
+                )
+                .values(position=base + LogRecord.seq - before)
+                .execution_options(synchronize_session=False)
+            )
+            live.log_length = base + (after - before)
+            relay.acked_seq = after
+        if fresh:
+            live.last_record_at = now
+        await db.commit()
+        return Ack(
+            source=source,
+            stored=len(fresh),
+            duplicates=len(records) - len(fresh),
+            acked_seq=relay.acked_seq,
+            placed=after - before,
+        )
+
+
+async def _contiguous_end(db: AsyncSession, event_id: int, source: str, after: int) -> int:
+    """The end of the unbroken run of seqs that follows ``after``."""
+    seqs = (
+        await db.scalars(
+            select(LogRecord.seq)
+            .where(LogRecord.event_id == event_id, LogRecord.source == source)
+            .where(LogRecord.seq > after)
+            .order_by(LogRecord.seq)
+        )
+    ).all()
+    end = after
+    for seq in seqs:
+        if seq != end + 1:
+            break
+        end = seq
+    return end

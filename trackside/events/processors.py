@@ -1,0 +1,222 @@
+"""Event processors: one scorer per live event, fed from the event's durable log.
+
+A processor replays the stored log when it starts, then applies new records as ingest places
+them, so killing the server and starting it again gives the same standings. Records of type
+``rmonitor`` (a feed line), ``p3`` (a decoder frame as hex) and ``controllog`` (a race-control
+log revision as JSON) are scored together (``timing.scorer``) with the event's loops and
+entries; when those change, the processor scores the whole log again. After each batch
+it turns the scorer's state into the next numbered live patch and publishes it once for every
+subscriber (framed by ``live.envelope``). Sessions and their results are kept by
+``events.results``; ``events.manager`` starts and stops processors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from trackside.events.classification_book import ClassificationBook
+from trackside.events.loops import TrackConfig
+from trackside.events.racelog import LogRecord
+from trackside.events.results import ResultKeeper
+from trackside.feeds import controllog_codec
+from trackside.feeds.p3 import decode_hex_frame
+from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
+from trackside.feeds.records import FeedError
+from trackside.feeds.rmonitor import parse_lines
+from trackside.live.broker import Broker
+from trackside.live.envelope import frame
+from trackside.live.patch import LiveState, Message
+from trackside.live.snapshot import SnapshotBuilder
+from trackside.timing.results import session_result
+from trackside.timing.scorer import Scorer
+
+CHUNK = 5_000  # log rows read per query when catching up
+MAX_SAMPLES = 50  # bad records kept for the diagnostics page
+
+
+def topic(event_id: int) -> str:
+    return f"event:{event_id}"
+
+
+@dataclass(slots=True)
+class Diagnostics:
+    """What the processor could not score, counted and sampled; never a reason to stop."""
+
+    records: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    p3_frames: Counter[str] = field(default_factory=Counter)  # passing, status, other, bad
+    bad: int = 0
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def bad_record(self, row: LogRecord, reason: str) -> None:
+        self.bad += 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append(
+                {
+                    "source": row.source,
+                    "seq": row.seq,
+                    "type": row.type,
+                    "data": row.data[:500],
+                    "reason": reason,
+                }
+            )
+
+
+class EventProcessor:
+    """The scorer, the live state and the bookkeeping of one event."""
+
+    def __init__(
+        self,
+        event_id: int,
+        db_factory: async_sessionmaker[AsyncSession],
+        broker: Broker,
+        config: TrackConfig | None = None,
+    ) -> None:
+        self.event_id = event_id
+        self._db_factory = db_factory
+        self._broker = broker
+        config = config or TrackConfig()
+        self.scorer = Scorer(layout=config.layout, entries=config.entries)
+        self.engine = self.scorer.engine
+        self._builder = SnapshotBuilder(self.scorer)
+        self.classification = self._new_book()
+        self.state = LiveState(self.classification.stamp(self._builder.build()))
+        self.applied = 0  # position of the last log record applied
+        self.diagnostics = Diagnostics()
+        self.last_activity = time.monotonic()
+        self._lock = asyncio.Lock()
+        self.results = ResultKeeper(event_id)
+
+    @property
+    def topic(self) -> str:
+        return topic(self.event_id)
+
+    async def catch_up(self) -> Message | None:
+        """Apply every placed record not yet applied; publish the resulting patch."""
+        async with self._lock:
+            return await self._catch_up()
+
+    async def reconfigure(self, config: TrackConfig) -> Message | None:
+        """Score the whole log again with new loops or entries; subscribers get one patch from
+        the old standings to the new."""
+        async with self._lock:
+            self.scorer = Scorer(layout=config.layout, entries=config.entries)
+            self.engine = self.scorer.engine
+            self._builder = SnapshotBuilder(self.scorer)
+            self.classification = self._new_book()
+            self.applied = 0
+            self.diagnostics = Diagnostics()
+            self.results.reset()
+            return await self._catch_up()
+
+    async def _catch_up(self) -> Message | None:
+        async with self._db_factory() as db:
+            while True:
+                rows = (
+                    await db.scalars(
+                        select(LogRecord)
+                        .where(
+                            LogRecord.event_id == self.event_id,
+                            LogRecord.position > self.applied,
+                        )
+                        .order_by(LogRecord.position)
+                        .limit(CHUNK)
+                    )
+                ).all()
+                for row in rows:
+                    self._apply(row)
+                if len(rows) < CHUNK:
+                    break
+            await self.results.keep(db, self.scorer)
+        message = self.state.update(self.classification.stamp(self._builder.build()))
+        if message is not None:
+            await self._broker.publish(self.topic, frame(message))
+        return message
+
+    def _apply(self, row: LogRecord) -> None:
+        self.applied = row.position or self.applied
+        self.diagnostics.records += 1
+        self.diagnostics.by_type[row.type] += 1
+        self.results.last_received_ms = row.received_at_ms
+        read = _READERS.get(row.type)
+        if read is None:
+            self.diagnostics.bad_record(row, f"record type {row.type!r} is not scored")
+            return
+        before = len(self.engine.sessions)
+        read(self, row)
+        for index in range(before, len(self.engine.sessions)):
+            self.results.opened_at[index] = row.received_at_ms
+
+    def _rmonitor(self, row: LogRecord) -> None:
+        for record in parse_lines([row.data]):
+            self.scorer.apply(record)
+            if type(record) is FeedError:
+                self.diagnostics.bad_record(row, record.reason)
+
+    def _p3(self, row: LogRecord) -> None:
+        """A decoder frame: passings are crossings; status and other frames only counted."""
+        record = decode_hex_frame(row.data)
+        frames = self.diagnostics.p3_frames
+        if isinstance(record, P3Error):
+            frames["bad"] += 1
+            self.diagnostics.bad_record(row, f"P3 frame: {record.reason}")
+        elif isinstance(record, P3Passing):
+            frames["passing"] += 1
+            self.scorer.apply(record)
+        else:
+            frames["status" if isinstance(record, P3Status) else "other"] += 1
+
+    def _controllog(self, row: LogRecord) -> None:
+        try:
+            record = controllog_codec.decode(row.data)
+        except ValueError as exc:
+            self.diagnostics.bad_record(row, f"control log record: {exc}")
+            return
+        self.scorer.apply(record)
+
+    def _classification(self, row: LogRecord) -> None:
+        """An official's declaration, correction or withdrawal (``events.classification``)."""
+        refused = self.classification.apply(row.source, row.data)
+        if refused is not None:
+            self.diagnostics.bad_record(row, refused)
+
+    def _new_book(self) -> ClassificationBook:
+        return ClassificationBook(self.session_result, lambda: len(self.engine.sessions))
+
+    async def save_all(self) -> None:
+        """Keep the current classification of every session (the processor is stopping)."""
+        async with self._lock, self._db_factory() as db:
+            await self.results.save_all(db, self.scorer)
+
+    def session_result(self, index: int) -> dict[str, Any]:
+        """A session's classification, with what loops and race control add to it."""
+        return session_result(self.engine.sessions[index], self.scorer.extras(index))
+
+    def session_id_of(self, index: int) -> int | None:
+        return self.results.session_ids.get(index)
+
+    def index_of(self, session_id: int) -> int | None:
+        for index, known in self.results.session_ids.items():
+            if known == session_id:
+                return index
+        return None
+
+    async def load_session_ids(self) -> None:
+        """Sessions kept by an earlier run of this processor keep their ids after a restart."""
+        async with self._db_factory() as db:
+            await self.results.load(db)
+
+
+_READERS = {
+    "rmonitor": EventProcessor._rmonitor,
+    "p3": EventProcessor._p3,
+    "controllog": EventProcessor._controllog,
+    "classification": EventProcessor._classification,
+}

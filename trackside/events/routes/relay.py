@@ -1,0 +1,40 @@
+"""``/relay``: the track's relay appends timing records to an event's log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from trackside.api.deps import DbDep, PlatformDep, RelayEvent, RelayWriter
+from trackside.events import ingest
+from trackside.events.schemas import RelayAckOut, RelayBatchIn, Source
+
+router = APIRouter(prefix="/relay", tags=["relay"])
+
+
+@router.post("/events/{eventId}/records", response_model=RelayAckOut)
+async def append_records(
+    body: RelayBatchIn,
+    event: RelayEvent,
+    _: RelayWriter,
+    db: DbDep,
+    platform: PlatformDep,
+) -> RelayAckOut:
+    """Append a batch to the event's log (durable before the reply); re-sent records are
+    acknowledged, not stored twice. ``acked_seq``: every seq up to it is stored."""
+    records = [ingest.IncomingRecord(r.seq, r.received_at, r.type, r.data) for r in body.records]
+    ack = await ingest.append(db, platform.event_locks, event.id, body.source, records)
+    if ack.placed:
+        await platform.processors.record_arrived(event.id)
+    return RelayAckOut(
+        source=ack.source, stored=ack.stored, duplicates=ack.duplicates, acked_seq=ack.acked_seq
+    )
+
+
+@router.get("/events/{eventId}/records/ack", response_model=RelayAckOut)
+async def acknowledged(
+    event: RelayEvent, db: DbDep, source: Annotated[Source, Query()]
+) -> RelayAckOut:
+    """Where a relay resumes: the highest seq of ``source`` stored with no gap below it."""
+    return RelayAckOut(source=source, acked_seq=await ingest.acked_seq(db, event.id, source))

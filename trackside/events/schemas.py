@@ -1,0 +1,295 @@
+"""Organizations, events, sessions, classes and entries on the wire."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from trackside.api.schemas.base import Instant, Name, Patch, ShortName, Text, Wire
+from trackside.events.ingest import MAX_BATCH
+from trackside.timing.loops import LoopKind
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+CarNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+Transponder = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class SessionType(StrEnum):
+    PRACTICE = "practice"
+    QUALIFYING = "qualifying"
+    RACE = "race"
+
+
+def _session_type(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+# --- organizations --------------------------------------------------------------------------
+
+
+class OrganizationOut(Wire):
+    id: int
+    name: str
+    description: str
+    created_date: Instant = Field(validation_alias="created_at")
+
+
+class OrganizationIn(Wire):
+    name: Name
+    description: Text = ""
+
+
+class OrganizationPatch(Patch):
+    name: Name = None  # type: ignore[assignment]
+    description: Text = None  # type: ignore[assignment]
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+class EventOut(Wire):
+    id: int
+    name: str
+    start_date: Instant
+    end_date: Instant
+    location: str
+    organization_id: int
+    visibility: Visibility
+
+
+class EventIn(Wire):
+    name: Name
+    start_date: Instant
+    end_date: Instant
+    location: Location = ""
+    organization_id: Id
+    visibility: Visibility = Visibility.PUBLIC
+
+
+class EventPatch(Patch):
+    name: Name = None  # type: ignore[assignment]
+    start_date: Instant = None  # type: ignore[assignment]
+    end_date: Instant = None  # type: ignore[assignment]
+    location: Location = None  # type: ignore[assignment]
+    organization_id: Id = None  # type: ignore[assignment]
+    visibility: Visibility = None  # type: ignore[assignment]
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+class SessionOut(Wire):
+    id: int
+    event_id: int
+    name: str
+    start_time: Instant
+    end_time: Instant | None
+    type: SessionType
+
+
+class SessionIn(Wire):
+    name: Name
+    type: SessionType
+    start_time: Instant
+    end_time: Instant | None = None
+
+    _type = field_validator("type", mode="before")(_session_type)
+
+
+class SessionPatch(Patch):
+    name: Name = None  # type: ignore[assignment]
+    type: SessionType = None  # type: ignore[assignment]
+    start_time: Instant = None  # type: ignore[assignment]
+    end_time: Instant | None = None
+
+    _type = field_validator("type", mode="before")(_session_type)
+
+
+# --- classes --------------------------------------------------------------------------------
+
+
+class ClassOut(Wire):
+    id: int
+    event_id: int
+    name: str
+
+
+class ClassIn(Wire):
+    name: ShortName
+
+
+class ClassPatch(Patch):
+    name: ShortName = None  # type: ignore[assignment]
+
+
+# --- entries --------------------------------------------------------------------------------
+
+
+class EntryOut(Wire):
+    id: int
+    event_id: int
+    number: str
+    driver_name: str
+    team_name: str
+    class_id: int | None
+    transponder: str | None
+
+
+class EntryIn(Wire):
+    number: CarNumber
+    driver_name: Name
+    team_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    class_id: Id | None = None
+    transponder: Transponder | None = None
+
+
+class EntryPatch(Patch):
+    number: CarNumber = None  # type: ignore[assignment]
+    driver_name: Name = None  # type: ignore[assignment]
+    team_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = None  # type: ignore[assignment]
+    class_id: Id | None = None
+    transponder: Transponder | None = None
+
+
+# Relay batches (snake_case, as relays and the ingest contract name them)
+
+Source = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^\S+$")
+]
+
+
+class RelayRecordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1, le=2**62, description="Per source, from 1, +1 per record.")
+    received_at: int = Field(ge=0, le=2**53, description="Epoch milliseconds UTC at the relay.")
+    type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
+        description="rmonitor (one line of text) or p3 (one frame as hex)."
+    )
+    data: Annotated[str, StringConstraints(max_length=65_536)]
+
+
+# Sources only the server writes: a relay's record there would be an official's decision.
+RESERVED_SOURCES = frozenset({"classification"})
+
+
+def _not_reserved(source: str) -> str:
+    if source in RESERVED_SOURCES:
+        raise ValueError(f"the source {source!r} is the server's own")
+    return source
+
+
+class RelayBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Annotated[Source, AfterValidator(_not_reserved)]
+    records: list[RelayRecordIn] = Field(max_length=MAX_BATCH)
+
+
+class RelayAckOut(BaseModel):
+    source: str
+    stored: int = 0
+    duplicates: int = 0
+    acked_seq: int
+
+
+# Timing loops (track-side configuration: what each decoder's passings mean)
+
+MAX_DECODER_ID = 2**32 - 1
+MAX_LOOPS = 64
+HEX = 16
+
+
+def _decoder_id(value: Any) -> Any:
+    """Decoder ids are often written in hex (``0x00041813``); accept that next to a number."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        try:
+            return int(text, HEX) if text.startswith("0x") else int(text)
+        except ValueError:
+            raise ValueError("a number, or hex as 0x…") from None
+    return value
+
+
+class LoopIn(Wire):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortName
+    kind: LoopKind = Field(description="start_finish, pit_in, pit_out, pit_start_finish, sector")
+    decoder_id: int = Field(ge=0, le=MAX_DECODER_ID, description="As the decoder reports it.")
+    loop_id: int | None = Field(
+        default=None, ge=0, le=2**31 - 1, description="For decoders that read several loops."
+    )
+
+    _decoder = field_validator("decoder_id", mode="before")(_decoder_id)
+
+
+class LoopsIn(Wire):
+    model_config = ConfigDict(extra="forbid")
+
+    loops: list[LoopIn] = Field(max_length=MAX_LOOPS)
+
+
+class LoopOut(Wire):
+    name: str
+    kind: LoopKind
+    decoder_id: int
+    loop_id: int | None
+
+
+class LoopsOut(Wire):
+    event_id: int
+    loops: list[LoopOut]
+
+
+# What the processor could not score (/events/{eventId}/diagnostics)
+
+
+class SourceOut(Wire):
+    source: str
+    acked_seq: int
+    last_seen_at: str
+
+
+class LoopCountsOut(Wire):
+    crossings: int
+    resent: int
+    no_session: int
+    unknown_loop: int
+    duplicates: int
+    out_of_order: int
+
+
+class DiagnosticsOut(Wire):
+    """Counts, samples of bad records (source, seq, type, data, reason), relay sources."""
+
+    event_id: int
+    live: bool
+    log_length: int
+    last_record_at: str | None
+    sources: list[SourceOut]
+    records: int
+    records_by_type: dict[str, int]
+    bad_records: int
+    feed_errors: int
+    unknown_commands: int
+    p3_frames: dict[str, int]
+    loops: LoopCountsOut
+    control_log_records: int
+    samples: list[dict[str, Any]]
+    version: int

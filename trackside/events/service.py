@@ -1,0 +1,160 @@
+"""Organizations and their events: the records behind the Status API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trackside.accounts.roles import EventScope, Principal, Role
+from trackside.errors import Conflict, Invalid, NotFound
+from trackside.events.models import Event, Organization
+from trackside.events.racelog import EventLive
+from trackside.store import rows as store_rows
+
+# --- organizations -------------------------------------------------------------------------
+
+
+async def get_organization(db: AsyncSession, organization_id: int) -> Organization:
+    org = await db.get(Organization, organization_id)
+    if org is None:
+        raise NotFound(f"no organization {organization_id}")
+    return org
+
+
+def organizations_query() -> Select[tuple[Organization]]:
+    return select(Organization).order_by(Organization.id)
+
+
+async def list_organizations(
+    db: AsyncSession, offset: int, limit: int
+) -> tuple[list[Organization], int]:
+    """One page of every organization, by id, and how many there are."""
+    return await store_rows.page(db, organizations_query(), offset, limit)
+
+
+async def organization_exists(db: AsyncSession, organization_id: int) -> bool:
+    return await db.get(Organization, organization_id) is not None
+
+
+async def create_organization(db: AsyncSession, values: Mapping[str, Any]) -> Organization:
+    org = Organization(**values)
+    db.add(org)
+    await store_rows.commit(db, f"an organization named {values.get('name')!r} exists")
+    return org
+
+
+async def update_organization(
+    db: AsyncSession, org: Organization, changes: Mapping[str, Any]
+) -> Organization:
+    store_rows.apply(org, changes)
+    await store_rows.commit(db, f"an organization named {org.name!r} exists")
+    return org
+
+
+async def delete_organization(db: AsyncSession, org: Organization) -> None:
+    has_events = await db.scalar(select(Event.id).where(Event.organization_id == org.id).limit(1))
+    if has_events is not None:
+        raise Conflict("the organization still has events; delete them first")
+    await db.delete(org)
+    await store_rows.commit(db, "the organization is still in use")
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def scope(event: Event) -> EventScope:
+    return EventScope(event.id, event.organization_id, event.visibility)
+
+
+async def get_event(db: AsyncSession, event_id: int) -> Event:
+    event = await db.get(Event, event_id)
+    if event is None:
+        raise NotFound(f"no event {event_id}")
+    return event
+
+
+async def find_event(db: AsyncSession, event_id: int) -> Event | None:
+    return await db.get(Event, event_id)
+
+
+async def event_exists(db: AsyncSession, event_id: int) -> bool:
+    return await db.get(Event, event_id) is not None
+
+
+async def public_events(db: AsyncSession, limit: int = 200) -> list[tuple[Event, bool]]:
+    """Public events, latest first, each with whether it is live now (the events page)."""
+    rows = (
+        await db.execute(
+            select(Event, EventLive.live)
+            .outerjoin(EventLive, EventLive.event_id == Event.id)
+            .where(Event.visibility == "public")
+            .order_by(Event.start_date.desc(), Event.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [(event, bool(live)) for event, live in rows]
+
+
+async def list_visible_events(
+    db: AsyncSession, principal: Principal, offset: int, limit: int
+) -> tuple[list[Event], int]:
+    """One page of the events this principal may read, and how many there are."""
+    return await store_rows.page(db, visible_events_query(principal), offset, limit)
+
+
+def visible_events_query(principal: Principal) -> Select[tuple[Event]]:
+    """The events this principal may read, in start order."""
+    query = select(Event).order_by(Event.start_date, Event.id)
+    if principal.is_admin:
+        return query
+    organizations = [
+        g.organization_id
+        for g in principal.grants
+        if g.role is Role.ORGANIZER and g.organization_id is not None
+    ]
+    events = [g.event_id for g in principal.grants if g.event_id is not None]
+    global_official = any(g.role is Role.OFFICIAL and g.event_id is None for g in principal.grants)
+    return query.where(
+        or_(
+            Event.visibility == "public",
+            Event.organization_id.in_(organizations) if organizations else false(),
+            Event.id.in_(events) if events else false(),
+            Event.visibility.is_not(None) if global_official else false(),
+        )
+    )
+
+
+def _check_dates(event: Event) -> None:
+    if event.end_date < event.start_date:
+        raise Invalid("endDate", "endDate is before startDate")
+
+
+async def create_event(db: AsyncSession, values: Mapping[str, Any]) -> Event:
+    await get_organization_or_invalid(db, values["organization_id"])
+    event = Event(**values)
+    _check_dates(event)
+    db.add(event)
+    await store_rows.commit(db, "the event clashes with a stored record")
+    return event
+
+
+async def get_organization_or_invalid(db: AsyncSession, organization_id: int) -> None:
+    if await db.get(Organization, organization_id) is None:
+        raise Invalid("organizationId", f"no organization {organization_id}")
+
+
+async def update_event(db: AsyncSession, event: Event, changes: Mapping[str, Any]) -> Event:
+    if "organization_id" in changes:
+        await get_organization_or_invalid(db, changes["organization_id"])
+    store_rows.apply(event, changes)
+    _check_dates(event)
+    await store_rows.commit(db, "the event clashes with a stored record")
+    return event
+
+
+async def delete_event(db: AsyncSession, event: Event) -> None:
+    await db.delete(event)
+    await store_rows.commit(db, "the event is still in use")

@@ -1,0 +1,108 @@
+"""Everything a running trackside holds once: settings, database, keys, mail, limits.
+
+The API's lifespan and the CLI both start one, so they share one way to reach the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from trackside.accounts.keys import KeyRing
+from trackside.accounts.mail import Mailer
+from trackside.accounts.passwords import Passwords
+from trackside.accounts.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
+from trackside.accounts.tokens import TokenIssuer
+from trackside.config import Settings
+from trackside.controllog.poller import ControlLogPoller
+from trackside.controllog.service import ControlLogs
+from trackside.events.classification import Desk
+from trackside.events.ingest import EventLocks
+from trackside.events.manager import ProcessorManager
+from trackside.live.broker import Broker, MemoryBroker, RedisBroker
+from trackside.store import migrate
+from trackside.store.db import create_engine, sessionmaker
+
+
+@dataclass(slots=True)
+class Platform:
+    settings: Settings
+    engine: AsyncEngine
+    db_factory: async_sessionmaker[AsyncSession]
+    keys: KeyRing
+    tokens: TokenIssuer
+    passwords: Passwords
+    mailer: Mailer
+    limiter: RateLimiter
+    broker: Broker
+    processors: ProcessorManager
+    event_locks: EventLocks
+    control_logs: ControlLogs
+    control_log_poller: ControlLogPoller
+    classification: Desk
+
+    @classmethod
+    async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
+        """Migrate the database to head, then load (or make) the signing keys."""
+        engine = create_engine(settings)
+        try:
+            await migrate.upgrade(engine)
+            db_factory = sessionmaker(engine)
+            keys = KeyRing(db_factory)
+            if with_keys:
+                await keys.load()
+        except BaseException:
+            await engine.dispose()
+            raise
+        broker: Broker = (
+            RedisBroker.from_url(settings.redis_url) if settings.redis_url else MemoryBroker()
+        )
+        processors = ProcessorManager(
+            db_factory, broker, idle_timeout_s=settings.processor_idle_timeout_s
+        )
+        event_locks = EventLocks()
+        control_logs = ControlLogs(event_locks, processors)
+        return cls(
+            settings=settings,
+            engine=engine,
+            db_factory=db_factory,
+            broker=broker,
+            processors=processors,
+            event_locks=event_locks,
+            control_logs=control_logs,
+            control_log_poller=ControlLogPoller(
+                db_factory, control_logs, allow_private=settings.fetch_allow_private
+            ),
+            classification=Desk(event_locks, processors),
+            keys=keys,
+            tokens=TokenIssuer(settings, keys),
+            passwords=Passwords(settings),
+            mailer=Mailer(settings),
+            limiter=(
+                RedisRateLimiter.from_url(settings.redis_url)
+                if settings.redis_url
+                else InMemoryRateLimiter()
+            ),
+        )
+
+    async def ready(self) -> bool:
+        """The database answers and a signing key is loaded."""
+        if not self.keys.loaded:
+            return False
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        try:
+            await self.control_log_poller.close()
+            await self.processors.close()
+            await self.broker.close()
+            await self.limiter.close()
+        finally:
+            await self.engine.dispose()
