@@ -4,7 +4,7 @@ One task per event with a URL, started with the server and whenever the source i
 ends when the source is deleted (or its event). A poll that fails (refused, timed out, not
 200, not a CSV) is recorded on the source (``lastStatus``/``lastError``) and tried again at the
 next interval: the log's host may come back. Nothing a poll finds unchanged is appended.
-URLs are fetched through ``services.fetch``: no private addresses, bounded redirects and size.
+URLs are fetched through ``controllog.fetch``: no private addresses, bounded redirects and size.
 """
 
 from __future__ import annotations
