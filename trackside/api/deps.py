@@ -14,6 +14,7 @@ from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackside.api.openapi import anonymous, raises
 from trackside.api.problems import RateLimited, Unauthorized
 from trackside.config import Settings
 from trackside.services import events, principals, roles
@@ -67,6 +68,7 @@ _bearer = HTTPBearer(
 )
 
 
+@raises(401)
 async def get_principal(
     platform: PlatformDep,
     session: SessionDep,
@@ -84,6 +86,8 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+@raises(401)
+@anonymous
 async def get_optional_principal(
     platform: PlatformDep,
     session: SessionDep,
@@ -103,6 +107,7 @@ def _allow(allowed: bool, why: str) -> None:
         raise Forbidden(why)
 
 
+@raises(403)
 def get_user(principal: CurrentPrincipal) -> Principal:
     _allow(principal.is_user, "this needs a user account, not a machine client")
     return principal
@@ -111,6 +116,7 @@ def get_user(principal: CurrentPrincipal) -> Principal:
 CurrentUser = Annotated[Principal, Depends(get_user)]
 
 
+@raises(403)
 def get_admin(principal: CurrentPrincipal) -> Principal:
     _allow(roles.can_administer(principal), "this needs the admin role")
     return principal
@@ -119,6 +125,7 @@ def get_admin(principal: CurrentPrincipal) -> Principal:
 AdminPrincipal = Annotated[Principal, Depends(get_admin)]
 
 
+@raises(403)
 def require_organization_creator(principal: CurrentPrincipal) -> Principal:
     _allow(roles.can_create_organization(principal), "only admins create organizations")
     return principal
@@ -132,6 +139,7 @@ EventId = Annotated[int, Path(alias="eventId", ge=1, le=2**31 - 1)]
 OrganizationId = Annotated[int, Path(alias="organizationId", ge=1, le=2**31 - 1)]
 
 
+@raises(404)
 async def get_organization(session: SessionDep, organization_id: OrganizationId) -> Organization:
     return await events.get_organization(session, organization_id)
 
@@ -139,6 +147,7 @@ async def get_organization(session: SessionDep, organization_id: OrganizationId)
 AnyOrganization = Annotated[Organization, Depends(get_organization)]
 
 
+@raises(403)
 async def get_managed_organization(
     principal: CurrentPrincipal, organization: AnyOrganization
 ) -> Organization:
@@ -152,6 +161,7 @@ async def get_managed_organization(
 ManagedOrganization = Annotated[Organization, Depends(get_managed_organization)]
 
 
+@raises(403)
 def require_organization_deleter(principal: CurrentPrincipal, _: AnyOrganization) -> Principal:
     _allow(roles.can_create_organization(principal), "only admins delete organizations")
     return principal
@@ -172,6 +182,7 @@ async def _event(
     return event
 
 
+@raises(403, 404)
 async def get_readable_event(
     principal: CurrentPrincipal, session: SessionDep, event_id: EventId
 ) -> Event:
@@ -181,6 +192,7 @@ async def get_readable_event(
 ReadableEvent = Annotated[Event, Depends(get_readable_event)]
 
 
+@raises(403, 404)
 async def get_managed_event(
     principal: CurrentPrincipal, session: SessionDep, event_id: EventId
 ) -> Event:
@@ -191,6 +203,7 @@ async def get_managed_event(
 ManagedEvent = Annotated[Event, Depends(get_managed_event)]
 
 
+@raises(403, 404)
 async def get_run_event(
     principal: CurrentPrincipal, session: SessionDep, event_id: EventId
 ) -> Event:
@@ -201,6 +214,7 @@ async def get_run_event(
 RunEvent = Annotated[Event, Depends(get_run_event)]
 
 
+@raises(401, 403, 404)
 async def get_live_event(
     principal: OptionalPrincipal, session: SessionDep, event_id: EventId
 ) -> Event:
@@ -216,6 +230,7 @@ async def get_live_event(
 LiveEvent = Annotated[Event, Depends(get_live_event)]
 
 
+@raises(403, 404)
 async def get_relay_event(
     principal: CurrentPrincipal, session: SessionDep, event_id: EventId
 ) -> Event:
@@ -247,6 +262,7 @@ async def _limit(platform: Platform, key: str, limit: int) -> None:
         raise RateLimited(retry)
 
 
+@raises(409, 429)
 async def limit_writes(principal: CurrentPrincipal, platform: PlatformDep) -> Principal:
     await _limit(
         platform, f"write:{principal.kind}:{principal.id}", platform.settings.write_rate_limit
@@ -257,6 +273,7 @@ async def limit_writes(principal: CurrentPrincipal, platform: PlatformDep) -> Pr
 Writer = Annotated[Principal, Depends(limit_writes)]
 
 
+@raises(409, 429)
 async def limit_relay(principal: CurrentPrincipal, platform: PlatformDep) -> Principal:
     """Relays post several batches a second while live, and many while catching up."""
     await _limit(
@@ -268,6 +285,7 @@ async def limit_relay(principal: CurrentPrincipal, platform: PlatformDep) -> Pri
 RelayWriter = Annotated[Principal, Depends(limit_relay)]
 
 
+@raises(429)
 async def limit_anonymous_writes(request: Request, platform: PlatformDep) -> None:
     key = f"write:anon:{client_address(request)}"
     await _limit(platform, key, platform.settings.write_rate_limit)

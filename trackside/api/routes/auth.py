@@ -19,6 +19,7 @@ from trackside.api.deps import (
     SessionDep,
     limit_login,
 )
+from trackside.api.openapi import raises
 from trackside.api.schemas.auth import (
     BearerOut,
     EmailIn,
@@ -47,6 +48,7 @@ ONE_TIME_TOKEN = Annotated[str, Query(min_length=1, max_length=512)]
     response_model=MeOut,
     dependencies=[AnonymousWrite],
 )
+@raises(409)  # the username or e-mail address is taken
 async def register(
     body: RegisterIn, platform: PlatformDep, session: SessionDep, base_url: BaseUrl
 ) -> MeOut:
@@ -83,6 +85,7 @@ def _pair(pair: TokenPair) -> TokenPairOut:
 
 
 @router.post("/auth/login", response_model=TokenPairOut)
+@raises(401, 429)
 async def login(
     body: LoginIn, request: Request, platform: PlatformDep, session: SessionDep, iss: IssuerDep
 ) -> TokenPairOut:
@@ -91,6 +94,7 @@ async def login(
 
 
 @router.post("/api/token/", response_model=TokenPairOut)
+@raises(401, 429)
 async def api_token(
     body: LoginIn, request: Request, platform: PlatformDep, session: SessionDep, iss: IssuerDep
 ) -> TokenPairOut:
@@ -99,6 +103,7 @@ async def api_token(
 
 
 @router.post("/login", response_model=BearerOut)
+@raises(401, 429)
 async def login_bearer(
     body: LoginIn, request: Request, platform: PlatformDep, session: SessionDep, iss: IssuerDep
 ) -> BearerOut:
@@ -117,6 +122,7 @@ async def _refresh(
 
 
 @router.post("/auth/refresh", response_model=TokenPairOut, dependencies=[AnonymousWrite])
+@raises(401)  # unknown, spent or expired refresh token
 async def refresh(
     body: RefreshIn, platform: PlatformDep, session: SessionDep, iss: IssuerDep
 ) -> TokenPairOut:
@@ -125,6 +131,7 @@ async def refresh(
 
 
 @router.post("/api/token/refresh/", response_model=TokenPairOut, dependencies=[AnonymousWrite])
+@raises(401)
 async def api_token_refresh(
     body: RefreshIn, platform: PlatformDep, session: SessionDep, iss: IssuerDep
 ) -> TokenPairOut:

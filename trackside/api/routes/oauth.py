@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from trackside.api.deps import IssuerDep, PlatformDep, SessionDep, client_address
+from trackside.api.openapi import raises
 from trackside.api.problems import RateLimited
 from trackside.services import clients
 from trackside.services.errors import Unauthenticated
@@ -43,6 +46,19 @@ TOKEN_FORM = {
             }
         },
     }
+}
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 §5.2: what the token endpoint answers a refusal with."""
+
+    error: str
+    error_description: str
+
+
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthError, "description": "Bad grant, scope or client authentication."},
+    401: {"model": OAuthError, "description": "Unknown client or wrong secret."},
 }
 
 
@@ -117,7 +133,15 @@ async def _token(request: Request, platform: Platform, session: SessionDep, iss:
     return JSONResponse(body, headers=NO_STORE)
 
 
-@router.post("/realms/{realm}/protocol/openid-connect/token", openapi_extra=TOKEN_FORM)
+@router.post(
+    "/realms/{realm}/protocol/openid-connect/token",
+    openapi_extra=TOKEN_FORM,
+    responses={
+        **OAUTH_ERRORS,
+        404: {"model": OAuthError, "description": "No such realm."},
+    },
+)
+@raises(429)
 async def realm_token(
     realm: str, request: Request, platform: PlatformDep, session: SessionDep, iss: IssuerDep
 ) -> JSONResponse:
@@ -127,7 +151,8 @@ async def realm_token(
     return await _token(request, platform, session, iss)
 
 
-@router.post("/oauth/token", openapi_extra=TOKEN_FORM)
+@router.post("/oauth/token", openapi_extra=TOKEN_FORM, responses=OAUTH_ERRORS)
+@raises(429)
 async def oauth_token(
     request: Request, platform: PlatformDep, session: SessionDep, iss: IssuerDep
 ) -> JSONResponse:

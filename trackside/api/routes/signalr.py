@@ -75,7 +75,11 @@ async def negotiate(
     request: Request,
     negotiate_version: Annotated[
         str | None,
-        Query(alias="negotiateVersion", description="1 for a `connectionToken`; none for v0."),
+        Query(
+            alias="negotiateVersion",
+            description="1 for a `connectionToken`; none for v0.",
+            json_schema_extra={"pattern": "^[0-9]{1,9}$"},
+        ),
     ] = None,
     access_token: Annotated[
         str | None, Query(description="A token for browsers; else `Authorization: Bearer`.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from trackside.store.accounts import User
 
@@ -19,17 +19,20 @@ Secret = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
 class RegisterIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     username: Username
     email: EmailStr
     password: Password
 
 
 class LoginIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     username: Annotated[str, StringConstraints(min_length=1, max_length=254)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
 class RefreshIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     refresh: Secret
 
 
@@ -89,10 +92,12 @@ class MeOut(BaseModel):
 
 
 class EmailIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     email: EmailStr
 
 
 class ResetConfirmIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     token: Secret
     password: Password
 

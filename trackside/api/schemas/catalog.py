@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from trackside.api.schemas.base import Instant, Name, Patch, ShortName, Text, Wire
+from trackside.api.schemas.base import Instant, Lax, Name, Patch, ShortName, Text, Wire, WireIn
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 CarNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
@@ -40,7 +40,7 @@ class OrganizationOut(Wire):
     created_date: Instant = Field(validation_alias="created_at")
 
 
-class OrganizationIn(Wire):
+class OrganizationIn(WireIn):
     name: Name
     description: Text = ""
 
@@ -63,13 +63,13 @@ class EventOut(Wire):
     visibility: Visibility
 
 
-class EventIn(Wire):
+class EventIn(WireIn):
     name: Name
     start_date: Instant
     end_date: Instant
     location: Location = ""
     organization_id: Id
-    visibility: Visibility = Visibility.PUBLIC
+    visibility: Annotated[Visibility, Lax] = Visibility.PUBLIC
 
 
 class EventPatch(Patch):
@@ -78,7 +78,7 @@ class EventPatch(Patch):
     end_date: Instant = None  # type: ignore[assignment]
     location: Location = None  # type: ignore[assignment]
     organization_id: Id = None  # type: ignore[assignment]
-    visibility: Visibility = None  # type: ignore[assignment]
+    visibility: Annotated[Visibility, Lax] = None  # type: ignore[assignment]
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -93,9 +93,9 @@ class SessionOut(Wire):
     type: SessionType
 
 
-class SessionIn(Wire):
+class SessionIn(WireIn):
     name: Name
-    type: SessionType
+    type: Annotated[SessionType, Lax]
     start_time: Instant
     end_time: Instant | None = None
 
@@ -104,7 +104,7 @@ class SessionIn(Wire):
 
 class SessionPatch(Patch):
     name: Name = None  # type: ignore[assignment]
-    type: SessionType = None  # type: ignore[assignment]
+    type: Annotated[SessionType, Lax] = None  # type: ignore[assignment]
     start_time: Instant = None  # type: ignore[assignment]
     end_time: Instant | None = None
 
@@ -120,7 +120,7 @@ class ClassOut(Wire):
     name: str
 
 
-class ClassIn(Wire):
+class ClassIn(WireIn):
     name: ShortName
 
 
@@ -141,7 +141,7 @@ class EntryOut(Wire):
     transponder: str | None
 
 
-class EntryIn(Wire):
+class EntryIn(WireIn):
     number: CarNumber
     driver_name: Name
     team_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""

@@ -14,7 +14,7 @@ Source = Annotated[
 
 
 class RelayRecordIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     seq: int = Field(ge=1, le=2**62, description="Per source, from 1, +1 per record.")
     received_at: int = Field(ge=0, le=2**53, description="Epoch milliseconds UTC at the relay.")
@@ -25,7 +25,7 @@ class RelayRecordIn(BaseModel):
 
 
 class RelayBatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     source: Source
     records: list[RelayRecordIn] = Field(max_length=MAX_BATCH)

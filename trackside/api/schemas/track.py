@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, HttpUrl, StringConstraints, WithJsonSchema, field_validator
 
-from trackside.api.schemas.base import ShortName, Wire
+from trackside.api.schemas.base import Lax, ShortName, Wire, WireIn
 from trackside.timing.loops import LoopKind
 
 MAX_DECODER_ID = 2**32 - 1
@@ -14,23 +15,33 @@ MAX_LOOPS = 64
 HEX = 16
 
 
+HEX_ID = r"^0[xX][0-9a-fA-F]{1,8}$"
+DECODER_ID_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MAX_DECODER_ID},
+        {"type": "string", "pattern": HEX_ID},
+    ],
+    "description": "As the decoder reports it: a number, or hex as 0x….",
+}
+
+
 def _decoder_id(value: Any) -> Any:
     """Decoder ids are often written in hex (``0x00041813``); accept that next to a number."""
     if isinstance(value, str):
-        text = value.strip().lower()
-        try:
-            return int(text, HEX) if text.startswith("0x") else int(text)
-        except ValueError:
-            raise ValueError("a number, or hex as 0x…") from None
+        if re.fullmatch(HEX_ID, value) is None:
+            raise ValueError("a number, or hex as 0x…")
+        return int(value, HEX)
     return value
 
 
-class LoopIn(Wire):
+class LoopIn(WireIn):
     model_config = ConfigDict(extra="forbid")
 
     name: ShortName
-    kind: LoopKind = Field(description="start_finish, pit_in, pit_out, pit_start_finish, sector")
-    decoder_id: int = Field(ge=0, le=MAX_DECODER_ID, description="As the decoder reports it.")
+    kind: Annotated[LoopKind, Lax] = Field(
+        description="start_finish, pit_in, pit_out, pit_start_finish, sector"
+    )
+    decoder_id: Annotated[int, WithJsonSchema(DECODER_ID_SCHEMA)] = Field(ge=0, le=MAX_DECODER_ID)
     loop_id: int | None = Field(
         default=None, ge=0, le=2**31 - 1, description="For decoders that read several loops."
     )
@@ -38,7 +49,7 @@ class LoopIn(Wire):
     _decoder = field_validator("decoder_id", mode="before")(_decoder_id)
 
 
-class LoopsIn(Wire):
+class LoopsIn(WireIn):
     model_config = ConfigDict(extra="forbid")
 
     loops: list[LoopIn] = Field(max_length=MAX_LOOPS)
@@ -65,7 +76,7 @@ HeaderNames = (
 )
 
 
-class ColumnsIn(Wire):
+class ColumnsIn(WireIn):
     """Header names of each field (any case and spacing); a field left out keeps the defaults."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +98,7 @@ class ColumnsIn(Wire):
         }
 
 
-class PenaltyRuleIn(Wire):
+class PenaltyRuleIn(WireIn):
     model_config = ConfigDict(extra="forbid")
 
     pattern: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
@@ -98,7 +109,7 @@ class PenaltyRuleIn(Wire):
     )
 
 
-class ControlLogSourceIn(Wire):
+class ControlLogSourceIn(WireIn):
     model_config = ConfigDict(extra="forbid")
 
     url: HttpUrl | None = Field(description="Polled when set; null: uploads only.")
