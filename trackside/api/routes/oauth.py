@@ -40,7 +40,10 @@ TOKEN_FORM = {
                         "grant_type": {"type": "string", "enum": ["client_credentials"]},
                         "client_id": {"type": "string"},
                         "client_secret": {"type": "string"},
-                        "scope": {"type": "string"},
+                        "scope": {
+                            "type": "string",
+                            "pattern": r"^\s*((profile|email|openid)(\s+|$))*$",
+                        },
                     },
                 }
             }
@@ -59,6 +62,11 @@ class OAuthError(BaseModel):
 OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": OAuthError, "description": "Bad grant, scope or client authentication."},
     401: {"model": OAuthError, "description": "Unknown client or wrong secret."},
+}
+
+
+NO_REALM: dict[int | str, dict[str, Any]] = {
+    404: {"model": OAuthError, "description": "No such realm."}
 }
 
 
@@ -136,10 +144,7 @@ async def _token(request: Request, platform: Platform, session: SessionDep, iss:
 @router.post(
     "/realms/{realm}/protocol/openid-connect/token",
     openapi_extra=TOKEN_FORM,
-    responses={
-        **OAUTH_ERRORS,
-        404: {"model": OAuthError, "description": "No such realm."},
-    },
+    responses={**OAUTH_ERRORS, **NO_REALM},
 )
 @raises(429)
 async def realm_token(
@@ -160,7 +165,7 @@ async def oauth_token(
     return await _token(request, platform, session, iss)
 
 
-@router.get("/realms/{realm}/.well-known/openid-configuration")
+@router.get("/realms/{realm}/.well-known/openid-configuration", responses=NO_REALM)
 async def discovery(realm: str, platform: PlatformDep, iss: IssuerDep) -> JSONResponse:
     """Where the token endpoint and keys are, for clients that discover them."""
     if realm != platform.settings.realm:
@@ -181,7 +186,7 @@ async def discovery(realm: str, platform: PlatformDep, iss: IssuerDep) -> JSONRe
     )
 
 
-@router.get("/realms/{realm}/protocol/openid-connect/certs")
+@router.get("/realms/{realm}/protocol/openid-connect/certs", responses=NO_REALM)
 async def jwks(realm: str, platform: PlatformDep) -> JSONResponse:
     """The public keys that verify every token this server signs."""
     if realm != platform.settings.realm:

@@ -16,7 +16,7 @@ Source = Annotated[
 class RelayRecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    seq: int = Field(ge=1, le=2**62, description="Per source, from 1, +1 per record.")
+    seq: int = Field(ge=1, le=2**53, description="Per source, from 1, +1 per record.")
     received_at: int = Field(ge=0, le=2**53, description="Epoch milliseconds UTC at the relay.")
     type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
         description="rmonitor (one line of text) or p3 (one frame as hex)."

@@ -104,7 +104,12 @@ class PenaltyRuleIn(WireIn):
     pattern: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
         description="A case-insensitive regular expression matched in the penalty text."
     )
-    outcome: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+    outcome: Annotated[
+        str,
+        StringConstraints(
+            max_length=40, pattern=r"^\s*(warning|black_flag|none|laps)\s*(:\s*[0-9]+\s*)?$"
+        ),
+    ] = Field(
         description="warning, black_flag, none, laps (count from the pattern's group) or laps:N."
     )
 
