@@ -115,10 +115,22 @@ def normalize_flag(raw: str) -> str:
     return flag
 
 
+# Numbers and times travel on as JSON (results, live payloads): larger is no real value.
+MAX_MAGNITUDE = 2**53 - 1
+
+
+def _bounded(number: int, field: str, value: str) -> int:
+    if -MAX_MAGNITUDE <= number <= MAX_MAGNITUDE:
+        return number
+    raise RecordError(f"{field}: out of range: {value!r}")
+
+
 def _int(value: str, field: str) -> int:
     try:
-        return int(value)
-    except ValueError:
+        return _bounded(int(value), field, value)
+    except ValueError as exc:
+        if isinstance(exc, RecordError):
+            raise
         raise RecordError(f"{field}: not an integer: {value!r}") from None
 
 
@@ -129,14 +141,15 @@ def _opt_int(value: str, field: str) -> int | None:
 
 def _duration(value: str, field: str) -> int:
     try:
-        return parse_duration_ms(value)
+        return _bounded(parse_duration_ms(value), field, value)
     except ClockFormatError as exc:
         raise RecordError(f"{field}: {exc}") from None
 
 
 def _result_time(value: str, field: str) -> int | None:
     try:
-        return parse_result_time_ms(value)
+        ms = parse_result_time_ms(value)
+        return None if ms is None else _bounded(ms, field, value)
     except ClockFormatError as exc:
         raise RecordError(f"{field}: {exc}") from None
 
@@ -153,6 +166,8 @@ def _heartbeat(f: list[str]) -> Heartbeat:
         laps = int(f[1])
     except ValueError:
         raise RecordError(f"laps to go: not an integer: {f[1]!r}") from None
+    if not -MAX_MAGNITUDE <= laps <= MAX_MAGNITUDE:
+        raise RecordError(f"laps to go: out of range: {f[1]!r}")
     flag = _flag_cache.get(f[5]) or normalize_flag(f[5])
     to_go, of_day, race_raw = f[2], f[3], f[4]
     # The three HH:MM:SS clocks by inline table lookup: this is the hottest line of a replay
@@ -371,6 +386,8 @@ def parse_line(line: str) -> RMonitorRecord:
         return FeedError(raw=line, reason="not an RMonitor record (no leading $)")
     if text.count('"') % 2:
         return FeedError(raw=line, reason="unbalanced quotes: truncated record")
+    if "\x00" in text:
+        return FeedError(raw=line, reason="NUL byte inside a record")
     try:
         fields = _fields_of(text)
     except csv.Error as exc:
@@ -447,7 +464,17 @@ def parse_stream(
                 prev = num
                 if kind is RMONITOR:
                     parser = parsers.get(fields[0])
-                    if parser is not None and raw.count("$") == 1:
+                    # What the careful path refuses, csv may read as one row: a stray quote
+                    # inside an unquoted field (no join), a NUL byte, a giant line, text
+                    # before the ``$`` (csv reads ``""$A`` as ``$A``).
+                    if (
+                        parser is not None
+                        and raw[:1] == "$"
+                        and raw.count("$") == 1
+                        and not raw.count('"') % 2
+                        and "\x00" not in raw
+                        and len(raw) <= MAX_RECORD_CHARS
+                    ):
                         try:
                             yield received, parser(fields)
                         except ValueError as exc:

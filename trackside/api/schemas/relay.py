@@ -21,7 +21,8 @@ class RelayRecordIn(BaseModel):
     type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
         description="rmonitor (one line of text) or p3 (one frame as hex)."
     )
-    data: Annotated[str, StringConstraints(max_length=65_536)]
+    # No NUL: PostgreSQL text cannot hold one, and no feed line has one that is not broken.
+    data: Annotated[str, StringConstraints(max_length=65_536, pattern=r"^[^\x00]*$")]
 
 
 class RelayBatchIn(BaseModel):
