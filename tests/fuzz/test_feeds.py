@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import typing
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -120,29 +121,24 @@ def test_control_log_sheets(rng: random.Random) -> None:
 # --- long: hypothesis picks seeds, each expands to a thousand lines -------------------------
 
 
-@pytest.mark.long
-@LONG
-@given(st.integers(0, 2**64))
-def test_rmonitor_a_million_lines(seed: int) -> None:
-    rng = random.Random(seed)
-    for _ in range(LONG_BATCH):
-        check_rmonitor_line(mutations.rmonitor_line(rng))
+LONG_RUNS: dict[str, tuple[Callable[[random.Random], None], int]] = {
+    "rmonitor": (lambda rng: check_rmonitor_line(mutations.rmonitor_line(rng)), LONG_BATCH),
+    "p3": (lambda rng: check_p3_frame(mutations.p3_frame(rng)), LONG_BATCH),
+    # A sheet holds 17 rows, a few of them mutated: 60 sheets per example, > 10⁶ rows read.
+    "controllog": (lambda rng: check_control_log(mutated_sheet(rng)), 60),
+}
 
 
 @pytest.mark.long
-@LONG
-@given(st.integers(0, 2**64))
-def test_p3_a_million_frames(seed: int) -> None:
-    rng = random.Random(seed)
-    for _ in range(LONG_BATCH):
-        check_p3_frame(mutations.p3_frame(rng))
+@pytest.mark.parametrize("feed", sorted(LONG_RUNS))
+def test_a_million_mutated_lines(feed: str) -> None:
+    check, per_example = LONG_RUNS[feed]
 
+    @LONG
+    @given(st.integers(0, 2**64))
+    def run(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(per_example):
+            check(rng)
 
-@pytest.mark.long
-@LONG
-@given(st.integers(0, 2**64))
-def test_control_log_a_million_rows(seed: int) -> None:
-    # Each sheet holds 17 rows, a few of them mutated: 60 sheets per example, > 10⁶ rows read.
-    rng = random.Random(seed)
-    for _ in range(60):
-        check_control_log(mutated_sheet(rng))
+    run()
