@@ -140,6 +140,7 @@ def config(world: dict[str, object], examples: int, seed: int | None) -> str:
 
 def run(workdir: Path, examples: int, seed: int | None, extra: list[str]) -> int:
     """Serve, seed, and run ``schemathesis run --checks all``; returns its exit code."""
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     with serve(workdir) as (url, env):
         world = seed_world(url, env)
@@ -164,7 +165,8 @@ def run(workdir: Path, examples: int, seed: int | None, extra: list[str]) -> int
             "1",
             *extra,
         ]
-        return subprocess.run(command, env=env, check=False).returncode
+        # cwd: schemathesis keeps its cache (.schemathesis/) in the working directory.
+        return subprocess.run(command, env=env, cwd=workdir, check=False).returncode
 
 
 def main() -> None:
