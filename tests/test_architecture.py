@@ -36,7 +36,12 @@ PUBLIC: dict[str, frozenset[str]] = {
 
 # Modules of ``api`` that everything server-side may use; the rest is the app's own wiring.
 API_SHARED = frozenset(
-    {"trackside.api.deps", "trackside.api.errors", "trackside.api.problems"}
+    {
+        "trackside.api.deps",
+        "trackside.api.errors",
+        "trackside.api.problems",
+        "trackside.api.openapi",
+    }
     | {"trackside.api.schemas.base"}
 )
 API_WIRING = ("trackside.api", "trackside.platform", "trackside.cli", "trackside.commands")

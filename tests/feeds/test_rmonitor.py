@@ -162,7 +162,7 @@ def test_bad_lines_become_error_records() -> None:
         ('$G,1,"1",2,"soon"', "total time"),
         ('$F,1,"00:00:00"', "needs 5 fields"),
         ('$F,1,"00:00:00","00:00:00","00:00:00","Purple"', "unknown flag"),
-        ('$A,"1","x\x00"', "needs 7 fields"),
+        ('$A,"1","x\x00"', "NUL byte"),
     ]:
         record = one(line)
         assert isinstance(record, FeedError), line

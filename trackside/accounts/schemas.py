@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    Strict,
+    StringConstraints,
+)
 
 from trackside.accounts.models import User
 from trackside.accounts.roles import Role
@@ -20,17 +28,20 @@ Secret = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
 class RegisterIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     username: Username
     email: EmailStr
     password: Password
 
 
 class LoginIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     username: Annotated[str, StringConstraints(min_length=1, max_length=254)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
 class RefreshIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     refresh: Secret
 
 
@@ -90,10 +101,12 @@ class MeOut(BaseModel):
 
 
 class EmailIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     email: EmailStr
 
 
 class ResetConfirmIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     token: Secret
     password: Password
 
@@ -107,10 +120,12 @@ class StatusOut(BaseModel):
 
 
 class RoleChangeIn(BaseModel):
-    role: Role
+    model_config = ConfigDict(strict=True)
+    role: Annotated[Role, Strict(False)]
     organizationId: Annotated[int, Field(ge=1)] | None = None
     eventId: Annotated[int, Field(ge=1)] | None = None
 
 
 class LevelIn(BaseModel):
+    model_config = ConfigDict(strict=True)
     telemetryLevel: Annotated[int, Field(ge=1, le=5, strict=True)]

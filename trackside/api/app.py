@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from trackside.accounts.routes import auth, oauth, users
-from trackside.api import errors
+from trackside.api import errors, openapi
 from trackside.api.hosts import AllowedHosts
 from trackside.api.limits import BodyLimit
 from trackside.api.routes import health
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="trackside", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (
         health,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trackside.accounts import principals, roles
 from trackside.accounts.roles import Principal
 from trackside.accounts.tokens import InvalidToken, issuer
+from trackside.api.openapi import anonymous, raises
 from trackside.api.problems import RateLimited, Unauthorized
 from trackside.config import Settings
 from trackside.errors import Forbidden
@@ -68,6 +69,7 @@ _bearer = HTTPBearer(
 )
 
 
+@raises(401)
 async def get_principal(
     platform: PlatformDep,
     db: DbDep,
@@ -85,6 +87,8 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+@raises(401)
+@anonymous
 async def get_optional_principal(
     platform: PlatformDep,
     db: DbDep,
@@ -104,6 +108,7 @@ def _allow(allowed: bool, why: str) -> None:
         raise Forbidden(why)
 
 
+@raises(403)
 def get_user(principal: CurrentPrincipal) -> Principal:
     _allow(principal.is_user, "this needs a user account, not a machine client")
     return principal
@@ -112,6 +117,7 @@ def get_user(principal: CurrentPrincipal) -> Principal:
 CurrentUser = Annotated[Principal, Depends(get_user)]
 
 
+@raises(403)
 def get_admin(principal: CurrentPrincipal) -> Principal:
     _allow(roles.can_administer(principal), "this needs the admin role")
     return principal
@@ -120,6 +126,7 @@ def get_admin(principal: CurrentPrincipal) -> Principal:
 AdminPrincipal = Annotated[Principal, Depends(get_admin)]
 
 
+@raises(403)
 def require_organization_creator(principal: CurrentPrincipal) -> Principal:
     _allow(roles.can_create_organization(principal), "only admins create organizations")
     return principal
@@ -133,6 +140,7 @@ EventId = Annotated[int, Path(alias="eventId", ge=1, le=2**31 - 1)]
 OrganizationId = Annotated[int, Path(alias="organizationId", ge=1, le=2**31 - 1)]
 
 
+@raises(404)
 async def get_organization(db: DbDep, organization_id: OrganizationId) -> Organization:
     return await events.get_organization(db, organization_id)
 
@@ -140,6 +148,7 @@ async def get_organization(db: DbDep, organization_id: OrganizationId) -> Organi
 AnyOrganization = Annotated[Organization, Depends(get_organization)]
 
 
+@raises(403)
 async def get_managed_organization(
     principal: CurrentPrincipal, organization: AnyOrganization
 ) -> Organization:
@@ -153,6 +162,7 @@ async def get_managed_organization(
 ManagedOrganization = Annotated[Organization, Depends(get_managed_organization)]
 
 
+@raises(403)
 def require_organization_deleter(principal: CurrentPrincipal, _: AnyOrganization) -> Principal:
     _allow(roles.can_create_organization(principal), "only admins delete organizations")
     return principal
@@ -173,6 +183,7 @@ async def _event(
     return event
 
 
+@raises(403, 404)
 async def get_readable_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
     return await _event(principal, db, event_id, roles.can_read_event, "the event is private")
 
@@ -180,6 +191,7 @@ async def get_readable_event(principal: CurrentPrincipal, db: DbDep, event_id: E
 ReadableEvent = Annotated[Event, Depends(get_readable_event)]
 
 
+@raises(403, 404)
 async def get_managed_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
     why = "only the organizers of the event's organization may change it"
     return await _event(principal, db, event_id, roles.can_manage_event, why)
@@ -188,6 +200,7 @@ async def get_managed_event(principal: CurrentPrincipal, db: DbDep, event_id: Ev
 ManagedEvent = Annotated[Event, Depends(get_managed_event)]
 
 
+@raises(403, 404)
 async def get_run_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
     why = "only the event's organizers and officials may change its sessions, classes, entries"
     return await _event(principal, db, event_id, roles.can_run_event, why)
@@ -196,6 +209,7 @@ async def get_run_event(principal: CurrentPrincipal, db: DbDep, event_id: EventI
 RunEvent = Annotated[Event, Depends(get_run_event)]
 
 
+@raises(401, 403, 404)
 async def get_live_event(principal: OptionalPrincipal, db: DbDep, event_id: EventId) -> Event:
     """Public events' live data needs no token; private ones need a reader's token."""
     event = await events.get_event(db, event_id)
@@ -209,6 +223,7 @@ async def get_live_event(principal: OptionalPrincipal, db: DbDep, event_id: Even
 LiveEvent = Annotated[Event, Depends(get_live_event)]
 
 
+@raises(403, 404)
 async def get_relay_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
     why = "only the event's officials (e.g. its relay's client) may send timing records"
     return await _event(principal, db, event_id, roles.can_relay, why)
@@ -238,6 +253,7 @@ async def _limit(platform: Platform, key: str, limit: int) -> None:
         raise RateLimited(retry)
 
 
+@raises(409, 429)
 async def limit_writes(principal: CurrentPrincipal, platform: PlatformDep) -> Principal:
     await _limit(
         platform, f"write:{principal.kind}:{principal.id}", platform.settings.write_rate_limit
@@ -248,6 +264,7 @@ async def limit_writes(principal: CurrentPrincipal, platform: PlatformDep) -> Pr
 Writer = Annotated[Principal, Depends(limit_writes)]
 
 
+@raises(409, 429)
 async def limit_relay(principal: CurrentPrincipal, platform: PlatformDep) -> Principal:
     """Relays post several batches a second while live, and many while catching up."""
     await _limit(
@@ -259,6 +276,7 @@ async def limit_relay(principal: CurrentPrincipal, platform: PlatformDep) -> Pri
 RelayWriter = Annotated[Principal, Depends(limit_relay)]
 
 
+@raises(429)
 async def limit_anonymous_writes(request: Request, platform: PlatformDep) -> None:
     key = f"write:anon:{client_address(request)}"
     await _limit(platform, key, platform.settings.write_rate_limit)

@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
+from trackside.api.openapi import served_routes
 from trackside.api.problems import RateLimited, Unauthorized
 from trackside.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthenticated
 from trackside.store import rows as records
@@ -85,8 +87,22 @@ async def on_rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
     )
 
 
-async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
-    return _problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in served_routes(request.app.router.routes):
+        if getattr(route, "methods", None):
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
+    return _problem(exc.status_code, str(exc.detail), headers=headers)
 
 
 async def on_integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -26,7 +26,7 @@ UPLOAD_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "text/csv": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string", "pattern": r"\S"}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

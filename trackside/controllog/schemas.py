@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 
-from trackside.api.schemas.base import Wire
+from trackside.api.schemas.base import Wire, WireIn
 
 HeaderNames = (
     Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -17,7 +17,7 @@ HeaderNames = (
 )
 
 
-class ColumnsIn(Wire):
+class ColumnsIn(WireIn):
     """Header names of each field (any case and spacing); a field left out keeps the defaults."""
 
     model_config = ConfigDict(extra="forbid")
@@ -39,18 +39,23 @@ class ColumnsIn(Wire):
         }
 
 
-class PenaltyRuleIn(Wire):
+class PenaltyRuleIn(WireIn):
     model_config = ConfigDict(extra="forbid")
 
     pattern: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
         description="A case-insensitive regular expression matched in the penalty text."
     )
-    outcome: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+    outcome: Annotated[
+        str,
+        StringConstraints(
+            max_length=40, pattern=r"^\s*(warning|black_flag|none|laps)\s*(:\s*[0-9]+\s*)?$"
+        ),
+    ] = Field(
         description="warning, black_flag, none, laps (count from the pattern's group) or laps:N."
     )
 
 
-class ControlLogSourceIn(Wire):
+class ControlLogSourceIn(WireIn):
     model_config = ConfigDict(extra="forbid")
 
     url: HttpUrl | None = Field(description="Polled when set; null: uploads only.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -11,10 +12,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
-from trackside.api.schemas.base import Instant, Name, Patch, ShortName, Text, Wire
+from trackside.api.schemas.base import Instant, Lax, Name, Patch, ShortName, Text, Wire, WireIn
 from trackside.events.ingest import MAX_BATCH
 from trackside.timing.loops import LoopKind
 
@@ -49,7 +51,7 @@ class OrganizationOut(Wire):
     created_date: Instant = Field(validation_alias="created_at")
 
 
-class OrganizationIn(Wire):
+class OrganizationIn(WireIn):
     name: Name
     description: Text = ""
 
@@ -72,13 +74,13 @@ class EventOut(Wire):
     visibility: Visibility
 
 
-class EventIn(Wire):
+class EventIn(WireIn):
     name: Name
     start_date: Instant
     end_date: Instant
     location: Location = ""
     organization_id: Id
-    visibility: Visibility = Visibility.PUBLIC
+    visibility: Annotated[Visibility, Lax] = Visibility.PUBLIC
 
 
 class EventPatch(Patch):
@@ -87,7 +89,7 @@ class EventPatch(Patch):
     end_date: Instant = None  # type: ignore[assignment]
     location: Location = None  # type: ignore[assignment]
     organization_id: Id = None  # type: ignore[assignment]
-    visibility: Visibility = None  # type: ignore[assignment]
+    visibility: Annotated[Visibility, Lax] = None  # type: ignore[assignment]
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -102,9 +104,9 @@ class SessionOut(Wire):
     type: SessionType
 
 
-class SessionIn(Wire):
+class SessionIn(WireIn):
     name: Name
-    type: SessionType
+    type: Annotated[SessionType, Lax]
     start_time: Instant
     end_time: Instant | None = None
 
@@ -113,7 +115,7 @@ class SessionIn(Wire):
 
 class SessionPatch(Patch):
     name: Name = None  # type: ignore[assignment]
-    type: SessionType = None  # type: ignore[assignment]
+    type: Annotated[SessionType, Lax] = None  # type: ignore[assignment]
     start_time: Instant = None  # type: ignore[assignment]
     end_time: Instant | None = None
 
@@ -129,7 +131,7 @@ class ClassOut(Wire):
     name: str
 
 
-class ClassIn(Wire):
+class ClassIn(WireIn):
     name: ShortName
 
 
@@ -150,7 +152,7 @@ class EntryOut(Wire):
     transponder: str | None
 
 
-class EntryIn(Wire):
+class EntryIn(WireIn):
     number: CarNumber
     driver_name: Name
     team_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
@@ -174,14 +176,15 @@ Source = Annotated[
 
 
 class RelayRecordIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    seq: int = Field(ge=1, le=2**62, description="Per source, from 1, +1 per record.")
+    seq: int = Field(ge=1, le=2**53, description="Per source, from 1, +1 per record.")
     received_at: int = Field(ge=0, le=2**53, description="Epoch milliseconds UTC at the relay.")
     type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
         description="rmonitor (one line of text) or p3 (one frame as hex)."
     )
-    data: Annotated[str, StringConstraints(max_length=65_536)]
+    # No NUL: PostgreSQL text cannot hold one, and no feed line has one that is not broken.
+    data: Annotated[str, StringConstraints(max_length=65_536, pattern=r"^[^\x00]*$")]
 
 
 # Sources only the server writes: a relay's record there would be an official's decision.
@@ -195,7 +198,7 @@ def _not_reserved(source: str) -> str:
 
 
 class RelayBatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     source: Annotated[Source, AfterValidator(_not_reserved)]
     records: list[RelayRecordIn] = Field(max_length=MAX_BATCH)
@@ -215,23 +218,33 @@ MAX_LOOPS = 64
 HEX = 16
 
 
+HEX_ID = r"^0[xX][0-9a-fA-F]{1,8}$"
+DECODER_ID_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MAX_DECODER_ID},
+        {"type": "string", "pattern": HEX_ID},
+    ],
+    "description": "As the decoder reports it: a number, or hex as 0x….",
+}
+
+
 def _decoder_id(value: Any) -> Any:
     """Decoder ids are often written in hex (``0x00041813``); accept that next to a number."""
     if isinstance(value, str):
-        text = value.strip().lower()
-        try:
-            return int(text, HEX) if text.startswith("0x") else int(text)
-        except ValueError:
-            raise ValueError("a number, or hex as 0x…") from None
+        if re.fullmatch(HEX_ID, value) is None:
+            raise ValueError("a number, or hex as 0x…")
+        return int(value, HEX)
     return value
 
 
-class LoopIn(Wire):
+class LoopIn(WireIn):
     model_config = ConfigDict(extra="forbid")
 
     name: ShortName
-    kind: LoopKind = Field(description="start_finish, pit_in, pit_out, pit_start_finish, sector")
-    decoder_id: int = Field(ge=0, le=MAX_DECODER_ID, description="As the decoder reports it.")
+    kind: Annotated[LoopKind, Lax] = Field(
+        description="start_finish, pit_in, pit_out, pit_start_finish, sector"
+    )
+    decoder_id: Annotated[int, WithJsonSchema(DECODER_ID_SCHEMA)] = Field(ge=0, le=MAX_DECODER_ID)
     loop_id: int | None = Field(
         default=None, ge=0, le=2**31 - 1, description="For decoders that read several loops."
     )
@@ -239,7 +252,7 @@ class LoopIn(Wire):
     _decoder = field_validator("decoder_id", mode="before")(_decoder_id)
 
 
-class LoopsIn(Wire):
+class LoopsIn(WireIn):
     model_config = ConfigDict(extra="forbid")
 
     loops: list[LoopIn] = Field(max_length=MAX_LOOPS)

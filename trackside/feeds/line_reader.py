@@ -82,7 +82,17 @@ class LineReader:
                     prev = num
                     if kind is RMONITOR:
                         parser = parsers.get(fields[0])
-                        if parser is not None and raw.count("$") == 1:
+                        # What the careful path refuses, csv may read as one row: a stray quote
+                        # inside an unquoted field (no join), a NUL byte, a giant line, text
+                        # before the ``$`` (csv reads ``""$A`` as ``$A``).
+                        if (
+                            parser is not None
+                            and raw[:1] == "$"
+                            and raw.count("$") == 1
+                            and not raw.count('"') % 2
+                            and "\x00" not in raw
+                            and len(raw) <= MAX_RECORD_CHARS
+                        ):
                             try:
                                 record = parser(fields)
                             except ValueError as exc:

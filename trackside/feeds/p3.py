@@ -172,8 +172,12 @@ def _named_ints(
         known = names.get(item.tag)
         if known is None or known[0] in values or not 0 < len(item.value) <= MAX_INT_BYTES:
             extra.append(item)
+            continue
+        value = int.from_bytes(item.value, "little")
+        if value >> (8 * known[1]):  # wider than the field: kept as sent, as encode needs
+            extra.append(item)
         else:
-            values[known[0]] = int.from_bytes(item.value, "little")
+            values[known[0]] = value
     return values, extra
 
 

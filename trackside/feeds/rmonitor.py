@@ -115,10 +115,22 @@ def normalize_flag(raw: str) -> str:
     return flag
 
 
+# Numbers and times travel on as JSON (results, live payloads): larger is no real value.
+MAX_MAGNITUDE = 2**53 - 1
+
+
+def _bounded(number: int, field: str, value: str) -> int:
+    if -MAX_MAGNITUDE <= number <= MAX_MAGNITUDE:
+        return number
+    raise RecordError(f"{field}: out of range: {value!r}")
+
+
 def _int(value: str, field: str) -> int:
     try:
-        return int(value)
-    except ValueError:
+        return _bounded(int(value), field, value)
+    except ValueError as exc:
+        if isinstance(exc, RecordError):
+            raise
         raise RecordError(f"{field}: not an integer: {value!r}") from None
 
 
@@ -133,7 +145,7 @@ def _opt_int(value: str, field: str) -> int | None:
 
 def _duration(value: str, field: str) -> int:
     try:
-        return parse_duration_ms(value)
+        return _bounded(parse_duration_ms(value), field, value)
     except ClockFormatError as exc:
         raise RecordError(f"{field}: {exc}") from None
 
@@ -146,7 +158,8 @@ def _result_time(value: str, field: str) -> int | None:
         except KeyError:
             pass
     try:
-        return parse_result_time_ms(value)
+        ms = parse_result_time_ms(value)
+        return None if ms is None else _bounded(ms, field, value)
     except ClockFormatError as exc:
         raise RecordError(f"{field}: {exc}") from None
 
@@ -167,6 +180,8 @@ def _heartbeat(f: list[str]) -> Heartbeat:
             laps = int(laps_raw)
         except ValueError:
             raise RecordError(f"laps to go: not an integer: {laps_raw!r}") from None
+        if not -MAX_MAGNITUDE <= laps <= MAX_MAGNITUDE:
+            raise RecordError(f"laps to go: out of range: {laps_raw!r}")
         laps = None if laps == UNLIMITED_LAPS else laps
     flag = _flag_cache.get(f[5]) or normalize_flag(f[5])
     # This is the hottest line of a replay (one heartbeat a second, all day): most clocks are
@@ -388,6 +403,8 @@ def parse_line(line: str) -> RMonitorRecord:
         return FeedError(raw=line, reason="not an RMonitor record (no leading $)")
     if text.count('"') % 2:
         return FeedError(raw=line, reason="unbalanced quotes: truncated record")
+    if "\x00" in text:
+        return FeedError(raw=line, reason="NUL byte inside a record")
     try:
         fields = _fields_of(text)
     except csv.Error as exc:

@@ -34,6 +34,7 @@ from trackside.api.deps import (
     PlatformDep,
     limit_login,
 )
+from trackside.api.openapi import raises
 from trackside.platform import Platform
 
 router = APIRouter(tags=["accounts"])
@@ -47,6 +48,7 @@ ONE_TIME_TOKEN = Annotated[str, Query(min_length=1, max_length=512)]
     response_model=MeOut,
     dependencies=[AnonymousWrite],
 )
+@raises(409)  # the username or e-mail address is taken
 async def register(body: RegisterIn, platform: PlatformDep, db: DbDep, base_url: BaseUrl) -> MeOut:
     """Create an account; a link to verify the e-mail address is sent to it."""
     user = await accounts.register(
@@ -79,6 +81,7 @@ def _pair(pair: TokenPair) -> TokenPairOut:
 
 
 @router.post("/auth/login", response_model=TokenPairOut)
+@raises(401, 429)
 async def login(
     body: LoginIn, request: Request, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> TokenPairOut:
@@ -87,6 +90,7 @@ async def login(
 
 
 @router.post("/api/token/", response_model=TokenPairOut)
+@raises(401, 429)
 async def api_token(
     body: LoginIn, request: Request, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> TokenPairOut:
@@ -95,6 +99,7 @@ async def api_token(
 
 
 @router.post("/login", response_model=BearerOut)
+@raises(401, 429)
 async def login_bearer(
     body: LoginIn, request: Request, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> BearerOut:
@@ -111,6 +116,7 @@ async def _refresh(body: RefreshIn, platform: Platform, db: DbDep, iss: str) -> 
 
 
 @router.post("/auth/refresh", response_model=TokenPairOut, dependencies=[AnonymousWrite])
+@raises(401)  # unknown, spent or expired refresh token
 async def refresh(
     body: RefreshIn, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> TokenPairOut:
@@ -119,6 +125,7 @@ async def refresh(
 
 
 @router.post("/api/token/refresh/", response_model=TokenPairOut, dependencies=[AnonymousWrite])
+@raises(401)
 async def api_token_refresh(
     body: RefreshIn, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> TokenPairOut:

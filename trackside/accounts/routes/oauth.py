@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from trackside.accounts import clients
 from trackside.accounts.principals import client_grant
 from trackside.api.deps import DbDep, IssuerDep, PlatformDep, client_address
+from trackside.api.openapi import raises
 from trackside.api.problems import RateLimited
 from trackside.errors import Unauthenticated
 from trackside.platform import Platform
@@ -36,12 +39,33 @@ TOKEN_FORM = {
                         "grant_type": {"type": "string", "enum": ["client_credentials"]},
                         "client_id": {"type": "string"},
                         "client_secret": {"type": "string"},
-                        "scope": {"type": "string"},
+                        "scope": {
+                            "type": "string",
+                            "pattern": r"^\s*((profile|email|openid)(\s+|$))*$",
+                        },
                     },
                 }
             }
         },
     }
+}
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 §5.2: what the token endpoint answers a refusal with."""
+
+    error: str
+    error_description: str
+
+
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthError, "description": "Bad grant, scope or client authentication."},
+    401: {"model": OAuthError, "description": "Unknown client or wrong secret."},
+}
+
+
+NO_REALM: dict[int | str, dict[str, Any]] = {
+    404: {"model": OAuthError, "description": "No such realm."}
 }
 
 
@@ -116,7 +140,12 @@ async def _token(request: Request, platform: Platform, db: DbDep, iss: str):
     return JSONResponse(body, headers=NO_STORE)
 
 
-@router.post("/realms/{realm}/protocol/openid-connect/token", openapi_extra=TOKEN_FORM)
+@router.post(
+    "/realms/{realm}/protocol/openid-connect/token",
+    openapi_extra=TOKEN_FORM,
+    responses={**OAUTH_ERRORS, **NO_REALM},
+)
+@raises(429)
 async def realm_token(
     realm: str, request: Request, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> JSONResponse:
@@ -126,7 +155,8 @@ async def realm_token(
     return await _token(request, platform, db, iss)
 
 
-@router.post("/oauth/token", openapi_extra=TOKEN_FORM)
+@router.post("/oauth/token", openapi_extra=TOKEN_FORM, responses=OAUTH_ERRORS)
+@raises(429)
 async def oauth_token(
     request: Request, platform: PlatformDep, db: DbDep, iss: IssuerDep
 ) -> JSONResponse:
@@ -134,7 +164,7 @@ async def oauth_token(
     return await _token(request, platform, db, iss)
 
 
-@router.get("/realms/{realm}/.well-known/openid-configuration")
+@router.get("/realms/{realm}/.well-known/openid-configuration", responses=NO_REALM)
 async def discovery(realm: str, platform: PlatformDep, iss: IssuerDep) -> JSONResponse:
     """Where the token endpoint and keys are, for clients that discover them.
 
@@ -157,7 +187,7 @@ async def discovery(realm: str, platform: PlatformDep, iss: IssuerDep) -> JSONRe
     )
 
 
-@router.get("/realms/{realm}/protocol/openid-connect/certs")
+@router.get("/realms/{realm}/protocol/openid-connect/certs", responses=NO_REALM)
 async def jwks(realm: str, platform: PlatformDep) -> JSONResponse:
     """The public keys that verify every token this server signs."""
     if realm != platform.settings.realm:

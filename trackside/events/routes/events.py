@@ -15,6 +15,7 @@ from trackside.api.deps import (
     paged,
     require_organizer_of,
 )
+from trackside.api.openapi import raises
 from trackside.events import service as events
 from trackside.events.schemas import EventIn, EventOut, EventPatch
 
@@ -41,6 +42,7 @@ async def get_event(event: ReadableEvent) -> EventOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EventOut)
+@raises(403)  # not an organizer of organizationId
 async def create_event(body: EventIn, principal: Writer, db: DbDep) -> EventOut:
     """Organizers of ``organizationId`` (and admins)."""
     require_organizer_of(principal, body.organization_id)

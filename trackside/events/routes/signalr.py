@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, WebSocket, WebSocketDisconnect
@@ -44,6 +45,7 @@ CLOSE_POLICY = 1008
 SUBSCRIBE = "SubscribeToEvent"
 UNSUBSCRIBE = "UnsubscribeFromEvent"
 JSON = "application/json"
+NEGOTIATE_VERSION = re.compile("[0-9]{0,9}")
 
 
 def get_hub(app: Starlette) -> Hub:
@@ -69,7 +71,11 @@ async def negotiate(
     request: Request,
     negotiate_version: Annotated[
         str | None,
-        Query(alias="negotiateVersion", description="1 for a `connectionToken`; none for v0."),
+        Query(
+            alias="negotiateVersion",
+            description="1 for a `connectionToken`; none for v0.",
+            json_schema_extra={"pattern": f"^{NEGOTIATE_VERSION.pattern}$"},
+        ),
     ] = None,
     access_token: Annotated[
         str | None, Query(description="A token for browsers; else `Authorization: Bearer`.")
@@ -80,6 +86,11 @@ async def negotiate(
     "availableTransports": [{"transport": "WebSockets", ...}]}``."""
     hub = get_hub(request.app)
     try:
+        if negotiate_version is not None and not NEGOTIATE_VERSION.fullmatch(negotiate_version):
+            raise ProtocolError(  # int() takes "+1", " 1", "1_0": only what the schema states
+                f"The negotiateVersion query string parameter {negotiate_version!r} cannot be "
+                "parsed."
+            )
         version = signalr.negotiate_version(negotiate_version)
     except ProtocolError as exc:
         return Response(signalr.negotiate_error(str(exc)), 400, media_type=JSON)
