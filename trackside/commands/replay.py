@@ -1,4 +1,4 @@
-"""``trackside replay``: captures through the engine, the classification a person reads.
+"""``trackside replay``: captures and logs through the scorer, the classification a person reads.
 
 A day's feed holds dozens of sessions; a person reads the last one (``--all`` for every one),
 and a pipe or a file gets plain text, not a drawn table: rendering every session as a Rich
@@ -59,12 +59,40 @@ def replay(
         bool, typer.Option("--all", help="Print every session, not only the last.")
     ] = False,
     quiet: Annotated[bool, typer.Option(help="Print no tables.")] = False,
+    loops: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="The event's loops, as GET /events/{id}/loops gives them (JSON).",
+        ),
+    ] = None,
+    control_logs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--control-log",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            metavar="FILE",
+            help="A race-control log CSV, read after the files as an upload (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Replay RMonitor captures through the scoring engine and print the classification.
+    """Replay captures through the scorer the server runs and print the classification.
 
+    FILE is an RMonitor capture or raw stream, a raw P3 decoder capture (one hex frame a line)
+    or an event's log export (GET /events/{id}/log?format=jsonl), recognised by content.
     Several files are one feed, in the order given (e.g. entries, grid, race start).
     """
     pace = None if speed == "max" else float(speed)
+    layout = None
+    if loops is not None:
+        try:
+            layout = replay_service.read_loops(loops)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--loops") from None
     loaded = replay_service.load(files)
     # Hundreds of thousands of short-lived records: the default collector walks the growing
     # engine state over and over (about a tenth of a replay).
@@ -79,23 +107,35 @@ def replay(
         disable=quiet or not console.is_terminal,
     ) as progress:
         task = progress.add_task("bytes", total=sum(f.size for f in loaded))
-        engine = replay_service.replay(
-            loaded, pace, on_progress=lambda n: progress.advance(task, n)
+        run = replay_service.replay(
+            loaded,
+            pace,
+            on_progress=lambda n: progress.advance(task, n),
+            loops=layout,
+            control_logs=control_logs or (),
         )
-    result = engine_result(engine)
+    result = engine_result(run.scorer)
     if not quiet:
         sessions = result["sessions"] if all_sessions else result["sessions"][-1:]
         for session in sessions:
             _print_session(session)
-        console.print(
-            f"{result['records']} records, {result['errors']} errors, "
-            f"{len(result['sessions'])} sessions",
-            highlight=False,
-        )
+        console.print(_summary(result, run), highlight=False)
     if output is not None:
         output.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
         if not quiet:
             console.print(f"results written to {output}", highlight=False)
+
+
+def _summary(result: dict[str, Any], run: replay_service.Replay) -> str:
+    text = f"{result['records']} records, {result['errors']} errors"
+    scorer = run.scorer
+    if scorer.loop_counts.crossings:
+        text += f", {scorer.loop_counts.crossings} passings"
+    if scorer.control_records:
+        text += f", {scorer.control_records} control-log revisions"
+    if run.bad:
+        text += f", {run.bad} records not read"
+    return text + f", {len(result['sessions'])} sessions"
 
 
 def _title(session: dict[str, Any]) -> str:

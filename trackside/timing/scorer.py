@@ -128,9 +128,11 @@ class Scorer:
         elif isinstance(record, CONTROL_LOG):
             self._control_record(record)
         else:
-            self._rmonitor(record)
+            self.apply_rmonitor(record)
 
-    def _rmonitor(self, record: Record) -> None:
+    def apply_rmonitor(self, record: Record) -> None:
+        """An RMonitor record (``FeedError`` too): what ``apply`` does with one, without asking
+        what it is (a replay's hot path)."""
         engine = self.engine
         had_sessions = bool(engine.sessions)
         engine.apply(record)
