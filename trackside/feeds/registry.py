@@ -29,16 +29,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from trackside.feeds import classification_records, controllog_codec
 from trackside.feeds.controllog_records import ControlLogRecord
-from trackside.feeds.p3 import decode_hex_frame
 from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
 from trackside.feeds.records import FeedError, RMonitorRecord
 from trackside.feeds.rmonitor import RMONITOR, parse_lines
 
+# The decoders of the other types are imported when a record of theirs first comes: a replay
+# of an RMonitor file starts without them.
 P3 = "p3"
-CONTROLLOG = controllog_codec.RECORD_TYPE
-CLASSIFICATION = classification_records.RECORD_TYPE
+CONTROLLOG = "controllog"  # feeds.controllog_codec.RECORD_TYPE
+CLASSIFICATION = "classification"  # feeds.classification_records.RECORD_TYPE
 
 ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord
 
@@ -74,6 +74,8 @@ _OTHER = Decoded(kind="other")
 
 def _p3(data: str) -> Decoded:
     """A decoder frame: passings are crossings; status and other frames are only counted."""
+    from trackside.feeds.p3 import decode_hex_frame  # after the first time, a dict look-up
+
     record = decode_hex_frame(data)
     if isinstance(record, P3Passing):
         return Decoded((record,), kind="passing")
@@ -83,6 +85,8 @@ def _p3(data: str) -> Decoded:
 
 
 def _controllog(data: str) -> Decoded:
+    from trackside.feeds import controllog_codec
+
     try:
         return Decoded((controllog_codec.decode(data),))
     except ValueError as exc:
@@ -91,6 +95,8 @@ def _controllog(data: str) -> Decoded:
 
 def _classification(data: str) -> Decoded:
     """Checked only; the classification book reads it (it needs the record's source too)."""
+    from trackside.feeds import classification_records
+
     try:
         classification_records.decode(data)
     except ValueError as exc:
