@@ -27,8 +27,8 @@ from pathlib import Path
 
 from trackside.feeds.capture import decode_lines, read_header
 from trackside.feeds.line_reader import LineReader
-from trackside.timing.engine import RaceEngine
 from trackside.timing.results import engine_result
+from trackside.timing.scorer import Scorer
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared/data/rmonitor"
 DEFAULT = CAPTURES / "road-america-2025-04-25-full-day.log"
@@ -51,13 +51,14 @@ def baseline(data: bytes) -> int:
 
 
 def trackside(data: bytes) -> int:
-    """What ``trackside replay`` does with a file, from bytes already read."""
-    engine = RaceEngine()
-    reader = LineReader(read_header)
-    reader.feed(decode_lines(data), engine.apply)
-    reader.flush(engine.apply)
-    engine_result(engine)
-    return engine.records
+    """What ``trackside replay`` does with a file, from bytes already read (an RMonitor file
+    into the scorer, typed blocks aside: there are none in the captures)."""
+    scorer = Scorer()
+    reader = LineReader(read_header, on_block=lambda block: None)
+    reader.feed(decode_lines(data), scorer.apply_rmonitor)
+    reader.flush(scorer.apply_rmonitor)
+    engine_result(scorer)
+    return scorer.engine.records
 
 
 def timed(fn, data: bytes) -> tuple[float, float, int]:

@@ -159,6 +159,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # Track side: loops are read by the event's readers; the control log by anyone who may
     # watch the event (public ones need no token: tests/events/test_track_api.py).
+    ("GET", "/events/{eventId}/log"): Case(
+        "/events/{public}/log?format=jsonl", "official", "viewer", 200
+    ),
     ("GET", "/events/{eventId}/loops"): Case("/events/{private}/loops", "organizer", "viewer", 200),
     ("PUT", "/events/{eventId}/loops"): Case(
         "/events/{public}/loops",

@@ -107,3 +107,51 @@ def test_a_terminal_gets_a_table(monkeypatch) -> None:
     shown = CliRunner().invoke(app, ["replay", str(capture("class-change-2025-10-17.log"))])
     assert shown.exit_code == 0, shown.output
     assert "GP1/GP2/GP3 Qualifying" in shown.output and "┃" in shown.output
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "trackside.cli", *args],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+
+
+def test_a_plain_command_line_runs_without_typer_pydantic_or_rich(tmp_path: Path) -> None:
+    """``cli.main`` runs it straight away: same output and JSON as through the Typer app."""
+    files = [str(path) for path in RACE_DAY]
+    fast = _run("replay", *files, f"--output={tmp_path / 'fast.json'}", "--all")
+    assert fast.returncode == 0, fast.stderr
+    typer_run = CliRunner().invoke(
+        app, ["replay", *files, "-o", str(tmp_path / "typer.json"), "--all"]
+    )
+    assert typer_run.exit_code == 0
+    assert fast.stdout.replace("fast.json", "typer.json") == typer_run.output
+    assert (tmp_path / "fast.json").read_bytes() == (tmp_path / "typer.json").read_bytes()
+    probe = (
+        "import sys; sys.argv = ['trackside', 'replay', *sys.argv[1:]];"
+        "from trackside.cli import main; main();"
+        "print(sorted(m for m in ('typer', 'pydantic', 'rich', 'sqlalchemy', 'httpx')"
+        " if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe, files[0], "--quiet"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_what_the_fast_path_does_not_understand_goes_to_typer(tmp_path: Path) -> None:
+    from trackside.commands.replay_run import fast_args
+
+    day = str(RACE_DAY[0])
+    assert fast_args([day, "--speed", "10", "--no-quiet", "--control-log", day]) is not None
+    for argv in ([day, "--help"], [day, "--speed", "fast"], ["/nonexistent.log"], [day, "-x"],
+                 [day, "--output"], [], [day, "--loops", str(tmp_path)]):  # fmt: skip
+        assert fast_args(argv) is None, argv
+    assert "--control-log" in _run("replay", "--help").stdout
+    refused = _run("replay", day, "--speed", "fast")
+    assert refused.returncode == 2 and "speed" in refused.stderr.lower()
+    (tmp_path / "loops.json").write_text('{"loops": [{"name": "A"}]}')
+    bad_loops = _run("replay", day, "--loops", str(tmp_path / "loops.json"))
+    assert bad_loops.returncode == 2 and "--loops" in bad_loops.stderr

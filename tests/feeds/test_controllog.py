@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from trackside.feeds.controllog import (
     ColumnMapping,
-    PenaltyRules,
     changes,
     column_mapping,
     decode_text,
@@ -18,8 +17,8 @@ from trackside.feeds.controllog import (
     parse_cars,
     parse_control_log,
     parse_log_time,
-    penalty_rules,
 )
+from trackside.feeds.controllog_penalties import PenaltyRules, penalty_rules
 from trackside.feeds.controllog_records import (
     BLACK_FLAG,
     HEADER_KEY,

@@ -18,13 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trackside.controllog.models import ControlLogSource
 from trackside.controllog.schemas import ControlLogSourceOut, PenaltyRuleOut
 from trackside.errors import Invalid, NotFound
-from trackside.feeds.controllog import (
+from trackside.feeds.controllog import ColumnMapping, column_mapping
+from trackside.feeds.controllog_penalties import (
     DEFAULT_RULES,
     DEFAULT_VOID_STATUSES,
     PENALTY_KINDS,
-    ColumnMapping,
     PenaltyRules,
-    column_mapping,
     penalty_rules,
 )
 from trackside.feeds.patterns import PatternError, compile_pattern

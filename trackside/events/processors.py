@@ -1,9 +1,10 @@
 """Event processors: one scorer per live event, fed from the event's durable log.
 
 A processor replays the stored log when it starts, then applies new records as ingest places
-them, so killing the server and starting it again gives the same standings. Records of type
-``rmonitor`` (a feed line), ``p3`` (a decoder frame as hex) and ``controllog`` (a race-control
-log revision as JSON) are scored together (``timing.scorer``) with the event's loops and
+them, so killing the server and starting it again gives the same standings. Records are decoded by
+their type (``feeds.registry``: ``rmonitor`` a feed line, ``p3`` a decoder frame as hex,
+``controllog`` a race-control log revision as JSON), as ``trackside replay`` decodes them, and
+scored together (``timing.scorer``) with the event's loops and
 entries; when those change, the processor scores the whole log again. After each batch
 it turns the scorer's state into the next numbered live patch and publishes it once for every
 subscriber (framed by ``live.envelope``). Sessions and their results are kept by
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +26,7 @@ from trackside.events.classification_book import ClassificationBook
 from trackside.events.loops import TrackConfig
 from trackside.events.racelog import LogRecord
 from trackside.events.results import ResultKeeper
-from trackside.feeds import controllog_codec
-from trackside.feeds.p3 import decode_hex_frame
-from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
-from trackside.feeds.records import FeedError
-from trackside.feeds.rmonitor import parse_lines
+from trackside.feeds import registry
 from trackside.live.broker import Broker
 from trackside.live.envelope import frame
 from trackside.live.patch import LiveState, Message
@@ -51,9 +48,14 @@ class Diagnostics:
 
     records: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
-    p3_frames: Counter[str] = field(default_factory=Counter)  # passing, status, other, bad
+    # What sort of records a type's were, where it has several (P3: passing, status, other, bad)
+    kinds: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     bad: int = 0
     samples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def p3_frames(self) -> Counter[str]:
+        return self.kinds[registry.P3]
 
     def bad_record(self, row: LogRecord, reason: str) -> None:
         self.bad += 1
@@ -141,45 +143,30 @@ class EventProcessor:
         return message
 
     def _apply(self, row: LogRecord) -> None:
+        """Decode the row by its type (``feeds.registry``) and score what it gives."""
         self.applied = row.position or self.applied
-        self.diagnostics.records += 1
-        self.diagnostics.by_type[row.type] += 1
+        diagnostics = self.diagnostics
+        diagnostics.records += 1
+        diagnostics.by_type[row.type] += 1
         self.results.last_received_ms = row.received_at_ms
-        read = _READERS.get(row.type)
-        if read is None:
-            self.diagnostics.bad_record(row, f"record type {row.type!r} is not scored")
+        kind = registry.record_type(row.type)
+        if kind is None:
+            diagnostics.bad_record(row, f"record type {row.type!r} is not scored")
             return
+        if not kind.scored:
+            self._classification(row)
+            return
+        decoded = kind.decode(row.data)
+        for reason in decoded.bad:
+            diagnostics.bad_record(row, reason)
+        if decoded.kind is not None:
+            diagnostics.kinds[row.type][decoded.kind] += 1
         before = len(self.engine.sessions)
-        read(self, row)
+        apply = self.scorer.apply
+        for record in decoded.records:
+            apply(record)
         for index in range(before, len(self.engine.sessions)):
             self.results.opened_at[index] = row.received_at_ms
-
-    def _rmonitor(self, row: LogRecord) -> None:
-        for record in parse_lines([row.data]):
-            self.scorer.apply(record)
-            if type(record) is FeedError:
-                self.diagnostics.bad_record(row, record.reason)
-
-    def _p3(self, row: LogRecord) -> None:
-        """A decoder frame: passings are crossings; status and other frames only counted."""
-        record = decode_hex_frame(row.data)
-        frames = self.diagnostics.p3_frames
-        if isinstance(record, P3Error):
-            frames["bad"] += 1
-            self.diagnostics.bad_record(row, f"P3 frame: {record.reason}")
-        elif isinstance(record, P3Passing):
-            frames["passing"] += 1
-            self.scorer.apply(record)
-        else:
-            frames["status" if isinstance(record, P3Status) else "other"] += 1
-
-    def _controllog(self, row: LogRecord) -> None:
-        try:
-            record = controllog_codec.decode(row.data)
-        except ValueError as exc:
-            self.diagnostics.bad_record(row, f"control log record: {exc}")
-            return
-        self.scorer.apply(record)
 
     def _classification(self, row: LogRecord) -> None:
         """An official's declaration, correction or withdrawal (``events.classification``)."""
@@ -212,11 +199,3 @@ class EventProcessor:
         """Sessions kept by an earlier run of this processor keep their ids after a restart."""
         async with self._db_factory() as db:
             await self.results.load(db)
-
-
-_READERS = {
-    "rmonitor": EventProcessor._rmonitor,
-    "p3": EventProcessor._p3,
-    "controllog": EventProcessor._controllog,
-    "classification": EventProcessor._classification,
-}

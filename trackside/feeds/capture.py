@@ -132,10 +132,12 @@ def feed_file(
     emit: Emit,
     block: int = BLOCK_BYTES,
     on_read: Callable[[int], None] | None = None,
+    on_block: Emit | None = None,
 ) -> None:
     """Every record of a file, in order, to ``emit`` (e.g. an engine's ``apply``): the fastest
-    way through a file when receive times do not matter."""
-    reader = LineReader(read_header)
+    way through a file when receive times do not matter. Typed blocks go to ``on_block`` if
+    given."""
+    reader = LineReader(read_header, on_block)
     for lines in _blocks(path, block, on_read):
         reader.feed(lines, emit)
     reader.flush(emit)

@@ -30,11 +30,15 @@ class LineReader:
 
     ``read_header`` recognises capture block headers (``##…``) and returns the block's receive
     time and kind: ``received`` is the receive time of the records being handed out; lines of
-    blocks that are not RMonitor become ``CaptureBlock`` records, the last one at ``flush``.
+    blocks that are not RMonitor become ``CaptureBlock`` records, the last one at ``flush``;
+    they go to ``on_block`` when one is given.
     """
 
-    def __init__(self, read_header: HeaderReader | None = None) -> None:
+    def __init__(
+        self, read_header: HeaderReader | None = None, on_block: Emit | None = None
+    ) -> None:
         self.read_header = read_header
+        self.on_block = on_block  # where blocks go, when not to ``emit`` with the records
         self.received: int | None = None
         self.kind = RMONITOR
         self.foreign: list[str] = []
@@ -135,7 +139,7 @@ class LineReader:
         if self.foreign:
             block = CaptureBlock(kind=self.kind, text="\n".join(self.foreign))
             self.foreign = []
-            emit(block)
+            (self.on_block or emit)(block)
 
 
 def parse_stream(lines: Sequence[str], read_header: HeaderReader | None = None) -> Iterator[Timed]:

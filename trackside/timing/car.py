@@ -52,8 +52,9 @@ class Car:
     # $COR: the (laps, total) the correction replaced, and the correction itself.
     corrected_from: tuple[int | None, int | None] | None = None
     correction_ms: int = 0
-    # Last shown gaps, kept when an out-of-step update would make them negative.
-    shown: dict[str, tuple[int | None, int]] = field(default_factory=dict)
+    # Last shown gaps by (figure, the car it is measured to), kept when an out-of-step update
+    # would make them negative.
+    shown: dict[tuple[str, str], tuple[int | None, int]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

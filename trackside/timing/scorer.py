@@ -76,6 +76,8 @@ class Scorer:
             e.transponder: e.number for e in self.entries.values() if e.transponder
         }
         self._lap_lines = any(loop.kind in LAP_LINES for loop in self.layout.loops)
+        # With loops but no start/finish loop, each RMonitor $J marks the lap boundary.
+        self._laps_from_feed = bool(self.layout.loops) and not self._lap_lines
         self._trackers: dict[int, PitLaneTracker] = {}
         self._passing_laps: dict[int, PassingLaps] = {}
         self._seen: set[tuple[int, int]] = set()
@@ -128,19 +130,23 @@ class Scorer:
         elif isinstance(record, CONTROL_LOG):
             self._control_record(record)
         else:
-            self._rmonitor(record)
+            self.apply_rmonitor(record)
 
-    def _rmonitor(self, record: Record) -> None:
+    def apply_rmonitor(self, record: Record) -> None:
+        """An RMonitor record (``FeedError`` too): what ``apply`` does with one, without asking
+        what it is (a replay's hot path)."""
         engine = self.engine
-        had_sessions = bool(engine.sessions)
-        engine.apply(record)
+        if not engine.sessions:
+            engine.apply(record)
+            if engine.sessions:
+                self._attach_pending()
+        else:
+            engine.apply(record)
         kind = type(record)
         if kind is Competitor and record.transponder:  # type: ignore[union-attr]
             self._map_transponder(record)  # type: ignore[arg-type]
-        elif kind is Passing and self.layout.loops and not self._lap_lines:
+        elif kind is Passing and self._laps_from_feed:
             self._feed_lap(record)  # type: ignore[arg-type]
-        if not had_sessions and engine.sessions:
-            self._attach_pending()
 
     def _map_transponder(self, record: Competitor) -> None:
         current = self.engine.current

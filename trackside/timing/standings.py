@@ -127,14 +127,17 @@ def _confirmed(row: Standing) -> bool:
 
 
 def _interval(
-    car: Standing, ref: Standing, limit: int, key: str, final: bool
+    car: Standing, ref: Standing, limit: int, name: str, final: bool
 ) -> tuple[int | None, int]:
     """Time or laps from ``ref`` (car ahead or leader) back to ``car``, race rules (§6).
 
     A large same-lap figure is held back as a transient live, but shown once the session has
-    ended (``final``) or both totals are confirmed: a retired car can be 40 minutes down.
+    ended (``final``) or both totals are confirmed: a retired car can be 40 minutes down. What
+    is held back is the figure last shown to the same car: a figure from another car ahead
+    would be wrong (and would depend on when standings were read, not on the records).
     """
     shown = car.car.shown
+    key = (name, ref.car.registration)
     if car.laps < ref.laps:
         return None, ref.laps - car.laps
     if car.laps > ref.laps:
