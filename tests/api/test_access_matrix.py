@@ -162,6 +162,71 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/events/{eventId}/control-log/source"): Case(
         "/events/{public}/control-log/source", "admin", "client_partner", 204
     ),
+    # Judging: organizers and the event's officials run competitions; judges may not.
+    ("POST", "/events/{eventId}/judges"): Case(
+        "/events/{public}/judges", "organizer", "judge", 201, {"username": "viewer"}
+    ),
+    ("GET", "/events/{eventId}/judges"): Case("/events/{public}/judges", "official", "judge", 200),
+    ("POST", "/events/{eventId}/competitions"): Case(
+        "/events/{public}/competitions",
+        "organizer",
+        "other_organizer",
+        201,
+        {"name": "5K", "scheduledStart": "2025-06-02T10:00:00Z"},
+    ),
+    ("GET", "/events/{eventId}/competitions"): Case(
+        "/events/{public}/competitions", "official", "judge", 200
+    ),
+    ("GET", "/events/{eventId}/competitions/{competitionId}"): Case(
+        "/events/{public}/competitions/{competition}", "organizer", "judge", 200
+    ),
+    ("POST", "/events/{eventId}/competitions/{competitionId}/teams"): Case(
+        "/events/{public}/competitions/{competition}/teams",
+        "organizer",
+        "judge",
+        201,
+        {"name": "Harriers", "number": "77", "judgeId": "{judge_profile}"},
+    ),
+    ("GET", "/events/{eventId}/competitions/{competitionId}/teams"): Case(
+        "/events/{public}/competitions/{competition}/teams", "official", "other_organizer", 200
+    ),
+    ("PATCH", "/events/{eventId}/competitions/{competitionId}/teams/{teamId}"): Case(
+        "/events/{public}/competitions/{competition}/teams/{team}",
+        "organizer",
+        "judge",
+        200,
+        {"judgeId": "{other_judge_profile}"},
+    ),
+    ("POST", "/events/{eventId}/competitions/{competitionId}/start"): Case(
+        "/events/{public}/competitions/{competition}/start", "official", "judge", 200
+    ),
+    ("POST", "/events/{eventId}/competitions/{competitionId}/stop"): Case(
+        "/events/{public}/competitions/{running_competition}/stop", "organizer", "judge", 200
+    ),
+    ("GET", "/events/{eventId}/competitions/{competitionId}/results"): Case(
+        "/events/{public}/competitions/{running_competition}/results",
+        "organizer",
+        "other_organizer",
+        200,
+    ),
+    ("POST", "/api/enviar_tiempos/"): Case(
+        "/api/enviar_tiempos/",
+        "judge",
+        "other_judge",
+        201,
+        {"equipo_id": "{team}", "registros": [{"timestamp": "2025-06-02T10:20:00Z", "tiempo": 1}]},
+    ),
+    ("GET", "/api/competencias/"): Case("/api/competencias/", "judge", None, 200),
+    ("GET", "/api/competencias/{competition_id}/"): Case(
+        "/api/competencias/{competition}/", "judge", None, 200
+    ),
+    ("GET", "/api/equipos/"): Case("/api/equipos/", "judge", None, 200),
+    ("POST", "/api/competencias/{competition_id}/iniciar/"): Case(
+        "/api/competencias/{competition}/iniciar/", "organizer", "judge", 200
+    ),
+    ("POST", "/api/competencias/{competition_id}/detener/"): Case(
+        "/api/competencias/{running_competition}/detener/", "official", "judge", 200
+    ),
     ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
     ("GET", "/me"): Case("/me", "official", "client_relay", 200),
     ("GET", "/users"): Case("/users", "admin", "organizer", 200),

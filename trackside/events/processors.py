@@ -2,12 +2,13 @@
 
 A processor replays the stored log when it starts, then applies new records as ingest places
 them, so killing the server and starting it again gives the same standings. Records of type
-``rmonitor`` (a feed line), ``p3`` (a decoder frame as hex) and ``controllog`` (a race-control
-log revision as JSON) are scored together (``timing.scorer``) with the event's loops and
-entries; when those change, the processor scores the whole log again. After each batch
-it turns the scorer's state into the next numbered live patch and publishes it once for every
-subscriber (framed by ``live.envelope``). Sessions and their results are kept by
-``events.results``; ``events.manager`` starts and stops processors.
+``rmonitor`` (a feed line), ``p3`` (a decoder frame as hex), ``controllog`` (a race-control
+log revision as JSON) and ``judge`` (a judge's time, a manual start or stop) are scored
+together (``timing.scorer``) with the event's loops and entries; when those change, the
+processor scores the whole log again. After each batch it turns the scorer's state into the
+next numbered live patch and publishes it once for every subscriber (framed by
+``live.envelope``). Sessions and their results are kept by ``events.results``;
+``events.manager`` starts and stops processors.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from trackside.events.loops import TrackConfig
 from trackside.events.racelog import LogRecord
 from trackside.events.results import ResultKeeper
-from trackside.feeds import controllog_codec
+from trackside.feeds import controllog_codec, judge_records
 from trackside.feeds.p3 import decode_hex_frame
 from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
 from trackside.feeds.records import FeedError
@@ -178,6 +179,14 @@ class EventProcessor:
             return
         self.scorer.apply(record)
 
+    def _judge(self, row: LogRecord) -> None:
+        try:
+            record = judge_records.decode(row.data)
+        except ValueError as exc:
+            self.diagnostics.bad_record(row, f"judge record: {exc}")
+            return
+        self.scorer.apply(record)
+
     async def save_all(self) -> None:
         """Keep the current classification of every session (the processor is stopping)."""
         async with self._lock, self._db_factory() as db:
@@ -206,4 +215,5 @@ _READERS = {
     "rmonitor": EventProcessor._rmonitor,
     "p3": EventProcessor._p3,
     "controllog": EventProcessor._controllog,
+    judge_records.RECORD_TYPE: EventProcessor._judge,
 }

@@ -80,6 +80,9 @@ class Session:
     seq: int = 0
     # Scored from loop passings alone (no RMonitor feed): see ``timing.passing_laps``.
     from_passings: bool = False
+    # Scored from judges' taps (``timing.manual``), for the stored session row ``stored_id``.
+    manual: bool = False
+    stored_id: int | None = None
 
     def rename(self, name: str) -> None:
         self.name = name
