@@ -25,6 +25,7 @@ from trackside.events.routes import (
     signalr,
     stream,
 )
+from trackside.judging import pages as judge_page
 from trackside.judging import routes as judging
 from trackside.platform import Platform
 from trackside.web.pages import STATIC_DIR
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signalr,
         pages,
         judging,
+        judge_page,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
