@@ -214,7 +214,10 @@ MATRIX: dict[tuple[str, str], Case] = {
         "judge",
         "other_judge",
         201,
-        {"equipo_id": "{team}", "registros": [{"timestamp": "2025-06-02T10:20:00Z", "tiempo": 1}]},
+        {
+            "equipo_id": "{running_competition_judge_team}",
+            "registros": [{"timestamp": "2025-06-02T10:20:00Z", "tiempo": 1}],
+        },
     ),
     ("GET", "/api/competencias/"): Case("/api/competencias/", "judge", None, 200),
     ("GET", "/api/competencias/{competition_id}/"): Case(

@@ -73,6 +73,16 @@ async def test_bad_times_name_the_field_and_store_nothing(
     assert all(team["runners"] == 0 for team in results.json()["teams"])
 
 
+async def test_times_before_the_start_are_refused(world: World) -> None:
+    body = {
+        "equipo_id": world.ids["team"],
+        "registros": [{"timestamp": "2025-06-02T10:20:00Z", "tiempo": 5}],
+    }
+    answer = await _send(world, "judge", body)
+    assert answer.status_code == 409, answer.text
+    assert "not started" in answer.json()["detail"]
+
+
 async def test_malformed_json_is_400(world: World) -> None:
     answer = await world.client.post(
         "/api/enviar_tiempos/",

@@ -80,3 +80,19 @@ def test_records_survive_the_log_codec() -> None:
         except ValueError:
             continue
         raise AssertionError(f"decoded {bad!r}")
+
+
+def test_the_hub_payload_shows_the_competition() -> None:
+    from trackside.live.compact import car_positions, live_session_of
+
+    scorer = Scorer()
+    scorer.apply(CompetitionStart(1, "5K", 42, 1_700_000_000_000))
+    scorer.apply(_time(1, 1_000_000, 0))
+    scorer.apply(_time(2, 900_000, 0))
+    index, session = live_session_of(build_snapshot(scorer))
+    assert index == 0 and session is not None
+    positions = car_positions(session, 7)
+    assert sorted((p["n"], p["llp"], p["ovp"]) for p in positions.values()) == [
+        ("10", 1, 2),
+        ("20", 1, 1),
+    ]

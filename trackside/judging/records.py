@@ -114,6 +114,9 @@ async def save_times(
 ) -> Saved:
     saved = Saved()
     async with platform.judging_locks(competition.event_id):
+        await db.refresh(competition)
+        if competition.state == SCHEDULED:
+            raise Conflict("the competition has not started: times count from its start")
         held = list(
             (await db.scalars(select(TimeRecord).where(TimeRecord.team_id == team.id))).all()
         )

@@ -272,14 +272,15 @@ async def results(
     status_code=status.HTTP_201_CREATED,
     response_model=EnviarTiemposOut,
     tags=APP_TAGS,
-    responses=problems(400, 401, 403, 404, 422),
+    responses=problems(400, 401, 403, 404, 409, 422),
 )
 async def enviar_tiempos(
     body: EnviarTiemposIn, principal: CurrentUser, db: DbDep, platform: PlatformDep
 ) -> EnviarTiemposOut:
     """A judge's times for their team: 201 with what the team holds from this body. Only 15
     count per team (extras are answered as ignored, not stored); sending a record again (same
-    ``id_registro``, or same ``tiempo`` and ``timestamp``) stores nothing twice."""
+    ``id_registro``, or same ``tiempo`` and ``timestamp``) stores nothing twice. 409 before the
+    competition has started (times count from its start)."""
     team, judge = await judging.judged_team(db, principal, body.equipo_id)
     competition = await judging.find_competition(db, team.competition_id)
     taps = [records.Tap(r.tiempo, r.timestamp, r.id_registro) for r in body.registros]

@@ -116,11 +116,11 @@ class ManualTiming:
                     record.team, record.team_name, record.team_number
                 )
             team.records.setdefault(record.record_id, record)
-            self._score(session, team)
+            self._score(competition, team)
         elif isinstance(record, TimeVoid):
             team = competition.teams.get(record.team)
             if team is not None and team.records.pop(record.record_id, None) is not None:
-                self._score(session, team)
+                self._score(competition, team)
         session.records += 1
         return competition.index
 
@@ -159,7 +159,8 @@ class ManualTiming:
             session._change_flag(flag, None)
 
     @staticmethod
-    def _score(session: Session, team: TeamTimes) -> None:
+    def _score(competition: Competition, team: TeamTimes) -> None:
+        session = competition.session
         registration = str(team.team)
         car = session.cars.get(registration)
         if car is None:
@@ -178,3 +179,12 @@ class ManualTiming:
         car.total_time_ms = times[-1] if times else None
         car.last_crossing_ms = car.total_time_ms
         session.race_clock_ms = max(session.race_clock_ms, car.total_time_ms or 0)
+        # The board's order is the result's: the rank as ``standings`` gives it.
+        ranked = sorted(
+            competition.teams.values(),
+            key=lambda t: rank_key(len(t.counted()), team_time(t.counted()), t.team),
+        )
+        for position, entry in enumerate(ranked, start=1):
+            scored = session.cars.get(str(entry.team))
+            if scored is not None:
+                scored.race_position = position
