@@ -197,6 +197,16 @@ MATRIX: dict[tuple[str, str], Case] = {
         200,
         {"judgeId": "{other_judge_profile}"},
     ),
+    (
+        "DELETE",
+        "/events/{eventId}/competitions/{competitionId}/teams/{teamId}/records/{recordId}",
+    ): Case(
+        "/events/{public}/competitions/{running_competition}/teams/"
+        "{running_competition_judge_team}/records/tap-1",
+        "official",
+        "judge",
+        204,
+    ),
     ("POST", "/events/{eventId}/competitions/{competitionId}/start"): Case(
         "/events/{public}/competitions/{competition}/start", "official", "judge", 200
     ),

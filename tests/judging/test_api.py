@@ -21,6 +21,12 @@ ORGANIZER_ROUTES = [
     ("GET", "/events/{public}/competitions/{competition}/teams", None),
     ("PATCH", "/events/{public}/competitions/{competition}/teams/{team}", {"name": "T2"}),
     ("POST", "/events/{public}/competitions/{competition}/start", None),
+    (
+        "DELETE",
+        "/events/{public}/competitions/{running_competition}/teams/"
+        "{running_competition_judge_team}/records/tap-1",
+        None,
+    ),
     ("POST", "/events/{public}/competitions/{running_competition}/stop", None),
     ("GET", "/events/{public}/competitions/{competition}/results", None),
     ("POST", "/api/competencias/{competition}/iniciar/", None),
@@ -95,6 +101,9 @@ async def test_malformed_json_is_400(world: World) -> None:
 
 async def test_fifteen_count_and_sending_again_stores_nothing_twice(world: World) -> None:
     team = world.ids["running_competition_judge_team"]
+    base = _path(world, "/events/{public}/competitions/{running_competition}")
+    tap_1 = f"{base}/teams/{team}/records/tap-1"  # the world's one tap: withdrawn, it counts not
+    assert (await world.client.delete(tap_1, headers=world.auth("organizer"))).status_code == 204
     taps = [
         {"timestamp": f"2025-06-02T10:{20 + i:02d}:00.000Z", "tiempo": 1_200_000 + i * 1000}
         for i in range(17)
@@ -211,3 +220,28 @@ async def test_organizers_make_judges_competitions_and_teams(world: World) -> No
     start = f"/events/{event}/competitions/{competition['id']}/start"
     assert (await world.client.post(start, headers=headers)).json()["state"] == "running"
     assert (await world.client.post(start, headers=headers)).status_code == 409
+
+
+async def test_a_correction_withdraws_a_record(world: World) -> None:
+    base = _path(world, "/events/{public}/competitions/{running_competition}")
+    team = world.ids["running_competition_judge_team"]
+    headers = world.auth("organizer")
+
+    async def runners() -> list[int]:
+        answer = await world.client.get(f"{base}/results", headers=headers)
+        (line,) = [t for t in answer.json()["teams"] if t["teamId"] == team]
+        return [r["timeMs"] for r in line["records"]]
+
+    assert await runners() == [60_000]
+    gone = await world.client.delete(f"{base}/teams/{team}/records/tap-1", headers=headers)
+    assert gone.status_code == 204, gone.text
+    assert await runners() == []
+    again = await world.client.delete(f"{base}/teams/{team}/records/tap-1", headers=headers)
+    assert again.status_code == 404
+    # The phone sending the withdrawn tap again stores nothing.
+    resent = {"equipo_id": team, "registros": [
+        {"timestamp": "2025-06-02T10:01:00Z", "tiempo": 60_000, "id_registro": "tap-1"}
+    ]}  # fmt: skip
+    answer = await _send(world, "judge", resent)
+    assert answer.status_code == 201 and answer.json()["total_guardados"] == 0
+    assert await runners() == []

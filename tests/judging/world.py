@@ -47,6 +47,16 @@ async def add_judging(world: Any) -> None:
                 world.ids[f"{key}_{judge}_team"] = team.id
         running = await judging.get_competition(db, event_id, world.ids["running_competition"])
         await records.start(platform, db, running)
+        team = await judging.find_team(db, world.ids["running_competition_judge_team"])
+        judge = await judging.find_judge(db, world.ids["judge_profile"])
+        await records.save_times(
+            platform,
+            db,
+            running,
+            team,
+            judge,
+            [records.Tap(60_000, "2025-06-02T10:01:00Z", "tap-1")],
+        )
         for name in ("judge", "other_judge"):
             user = await accounts.by_username(db, name)
             claims = await logins.claims_of(platform, db, user)

@@ -22,11 +22,17 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.errors import Conflict
+from trackside.errors import Conflict, NotFound
 from trackside.events import ingest
 from trackside.events.ingest import IncomingRecord
 from trackside.feeds import judge_records
-from trackside.feeds.judge_records import CompetitionStart, CompetitionStop, JudgeRecord, TeamTime
+from trackside.feeds.judge_records import (
+    CompetitionStart,
+    CompetitionStop,
+    JudgeRecord,
+    TeamTime,
+    TimeVoid,
+)
 from trackside.judging import messages
 from trackside.judging.models import (
     RUNNING,
@@ -172,6 +178,27 @@ async def save_times(
     if saved.stored:
         await platform.processors.record_arrived(competition.event_id)
     return saved
+
+
+async def void(
+    platform: Platform, db: AsyncSession, competition: Competition, team: Team, record_id: str
+) -> None:
+    """Withdraw one of a team's records (a correction): a ``void`` record in the log; the
+    stored row stays, marked, so the phone sending it again stores nothing."""
+    async with platform.judging_locks(competition.event_id):
+        row = await db.scalar(
+            select(TimeRecord).where(
+                TimeRecord.team_id == team.id,
+                TimeRecord.record_id == record_id,
+                TimeRecord.voided.is_(False),
+            )
+        )
+        if row is None:
+            raise NotFound(f"no record {record_id!r} of team {team.id}")
+        row.voided = True
+        record = TimeVoid(competition.id, team.id, record_id)
+        await _append(platform, db, competition.event_id, CONTROL_SOURCE, [record])
+    await platform.processors.record_arrived(competition.event_id)
 
 
 async def _judges_to_tell(db: AsyncSession, competition: Competition) -> list[int]:

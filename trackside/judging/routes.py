@@ -187,6 +187,32 @@ async def stop(
     return _competition(await records.stop(platform, db, competition))
 
 
+RecordId = Annotated[str, Path(alias="recordId", min_length=1, max_length=64)]
+
+
+@router.delete(
+    f"{EVENT}/competitions/{{competitionId}}/teams/{{teamId}}/records/{{recordId}}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=TAGS,
+    responses=problems(401, 403, 404, 422),
+)
+async def void_record(
+    competition_id: CompetitionId,
+    team_id: TeamId,
+    record_id: RecordId,
+    event: RunEvent,
+    _: Writer,
+    db: DbDep,
+    platform: PlatformDep,
+) -> Response:
+    """Withdraw a team's record (a tap in error): a correction appended to the event's log;
+    the team's times and rank are scored again without it."""
+    competition = await judging.get_competition(db, event.id, competition_id)
+    team = await judging.get_team(db, competition, team_id)
+    await records.void(platform, db, competition, team, record_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 CSV_HEADER = ["rank", "number", "team", "runners", "team_time", "team_time_ms", "times"]
 
 

@@ -64,6 +64,13 @@ async def list_judges(db: AsyncSession, event_id: int) -> list[JudgeView]:
     return out
 
 
+async def find_judge(db: AsyncSession, judge_id: int) -> Judge:
+    judge = await db.get(Judge, judge_id)
+    if judge is None:
+        raise NotFound(f"no judge {judge_id}")
+    return judge
+
+
 async def judge_for(db: AsyncSession, principal: Principal, judge_id: int) -> Judge | None:
     """The judge profile ``judge_id`` when the caller's account owns it and it is active."""
     if not principal.is_user:
