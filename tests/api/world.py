@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 
-from tests.judging.world import add_judging
 from trackside.accounts import clients, logins
 from trackside.accounts import people as accounts
 from trackside.accounts.models import User
@@ -159,7 +158,6 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
     private_race = processor.session_id_of(0)
     assert private_race is not None
     world.ids["private_race"] = private_race
-    await add_judging(world)
     return world
 
 

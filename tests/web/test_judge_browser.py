@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from tests.api.world import PASSWORD, World
 from tests.events.livefeed import serving
+from tests.judging.world import add_judging
 from tests.web.conftest import ARTIFACTS, only_local
 
 PHONE = {"width": 390, "height": 844}
@@ -36,6 +37,7 @@ def _now_ms() -> float:
 async def test_judge_page_taps_survive_offline_and_a_reload(
     app: FastAPI, world: World, browser
 ) -> None:
+    await add_judging(world)
     event, competition, team = world.ids["public"], world.ids["competition"], world.ids["team"]
     async with serving(app) as host:
         context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
