@@ -245,3 +245,15 @@ async def test_a_correction_withdraws_a_record(world: World) -> None:
     answer = await _send(world, "judge", resent)
     assert answer.status_code == 201 and answer.json()["total_guardados"] == 0
     assert await runners() == []
+
+
+@pytest.mark.parametrize("who", ["other_judge", "viewer", "organizer", "client_partner"])
+async def test_only_the_teams_judge_sends_its_times(world: World, who: str) -> None:
+    body = {
+        "equipo_id": world.ids["running_competition_judge_team"],
+        "registros": [{"timestamp": "2025-06-02T10:20:00Z", "tiempo": 5}],
+    }
+    answer = await _send(world, who, body)
+    assert answer.status_code == 403, answer.text
+    unknown = await _send(world, "judge", {**body, "equipo_id": 999_999})
+    assert unknown.status_code == 404
