@@ -5,7 +5,7 @@ The API's lifespan and the CLI both start one, so they share one way to reach th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,6 +21,7 @@ from trackside.controllog.service import ControlLogs
 from trackside.events.classification import Desk
 from trackside.events.ingest import EventLocks
 from trackside.events.manager import ProcessorManager
+from trackside.judging import claims as judging_claims
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
@@ -42,6 +43,9 @@ class Platform:
     control_logs: ControlLogs
     control_log_poller: ControlLogPoller
     classification: Desk
+    # What packages add to an account's access token (the judging app's ``juez_id``).
+    claim_sources: tuple[judging_claims.ClaimSource, ...] = ()
+    judging_locks: EventLocks = field(default_factory=EventLocks)
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
@@ -85,6 +89,7 @@ class Platform:
                 if settings.redis_url
                 else InMemoryRateLimiter()
             ),
+            claim_sources=(judging_claims.judge_claims,),
         )
 
     async def ready(self) -> bool:

@@ -5,6 +5,7 @@ The route list comes from the app itself, so a new route without a row here fail
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.api.world import World, all_ids, fill
+from tests.judging.world import add_judging
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,12 @@ class Case:
     status: int
     body: Any = None
     csv: str | None = None  # sent as text/csv instead of a JSON body
+    setup: Callable[[World], Awaitable[None]] | None = None  # adds what the row needs
+
+
+def judged(*args: Any, **options: Any) -> Case:
+    """A judging row: the world gets judges, competitions and teams first."""
+    return Case(*args, setup=add_judging, **options)
 
 
 EVENT = {
@@ -197,6 +205,86 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/events/{eventId}/control-log/source"): Case(
         "/events/{public}/control-log/source", "admin", "client_partner", 204
     ),
+    # Judging: organizers and the event's officials run competitions; judges may not.
+    ("POST", "/events/{eventId}/judges"): judged(
+        "/events/{public}/judges", "organizer", "judge", 201, {"username": "viewer"}
+    ),
+    ("GET", "/events/{eventId}/judges"): judged(
+        "/events/{public}/judges", "official", "judge", 200
+    ),
+    ("POST", "/events/{eventId}/competitions"): judged(
+        "/events/{public}/competitions",
+        "organizer",
+        "other_organizer",
+        201,
+        {"name": "5K", "scheduledStart": "2025-06-02T10:00:00Z"},
+    ),
+    ("GET", "/events/{eventId}/competitions"): judged(
+        "/events/{public}/competitions", "official", "judge", 200
+    ),
+    ("GET", "/events/{eventId}/competitions/{competitionId}"): judged(
+        "/events/{public}/competitions/{competition}", "organizer", "judge", 200
+    ),
+    ("POST", "/events/{eventId}/competitions/{competitionId}/teams"): judged(
+        "/events/{public}/competitions/{competition}/teams",
+        "organizer",
+        "judge",
+        201,
+        {"name": "Harriers", "number": "77", "judgeId": "{judge_profile}"},
+    ),
+    ("GET", "/events/{eventId}/competitions/{competitionId}/teams"): judged(
+        "/events/{public}/competitions/{competition}/teams", "official", "other_organizer", 200
+    ),
+    ("PATCH", "/events/{eventId}/competitions/{competitionId}/teams/{teamId}"): judged(
+        "/events/{public}/competitions/{competition}/teams/{team}",
+        "organizer",
+        "judge",
+        200,
+        {"judgeId": "{other_judge_profile}"},
+    ),
+    (
+        "DELETE",
+        "/events/{eventId}/competitions/{competitionId}/teams/{teamId}/records/{recordId}",
+    ): judged(
+        "/events/{public}/competitions/{running_competition}/teams/"
+        "{running_competition_judge_team}/records/tap-1",
+        "official",
+        "judge",
+        204,
+    ),
+    ("POST", "/events/{eventId}/competitions/{competitionId}/start"): judged(
+        "/events/{public}/competitions/{competition}/start", "official", "judge", 200
+    ),
+    ("POST", "/events/{eventId}/competitions/{competitionId}/stop"): judged(
+        "/events/{public}/competitions/{running_competition}/stop", "organizer", "judge", 200
+    ),
+    ("GET", "/events/{eventId}/competitions/{competitionId}/results"): judged(
+        "/events/{public}/competitions/{running_competition}/results",
+        "organizer",
+        "other_organizer",
+        200,
+    ),
+    ("POST", "/api/enviar_tiempos/"): judged(
+        "/api/enviar_tiempos/",
+        "judge",
+        "other_judge",
+        201,
+        {
+            "equipo_id": "{running_competition_judge_team}",
+            "registros": [{"timestamp": "2025-06-02T10:20:00Z", "tiempo": 1}],
+        },
+    ),
+    ("GET", "/api/competencias/"): judged("/api/competencias/", "judge", None, 200),
+    ("GET", "/api/competencias/{competition_id}/"): judged(
+        "/api/competencias/{competition}/", "judge", None, 200
+    ),
+    ("GET", "/api/equipos/"): judged("/api/equipos/", "judge", None, 200),
+    ("POST", "/api/competencias/{competition_id}/iniciar/"): judged(
+        "/api/competencias/{competition}/iniciar/", "organizer", "judge", 200
+    ),
+    ("POST", "/api/competencias/{competition_id}/detener/"): judged(
+        "/api/competencias/{running_competition}/detener/", "official", "judge", 200
+    ),
     ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
     ("GET", "/me"): Case("/me", "official", "client_relay", 200),
     ("GET", "/users"): Case("/users", "admin", "organizer", 200),
@@ -254,6 +342,8 @@ def test_every_route_has_an_owner(app: FastAPI) -> None:
 async def test_access(world: World, route: tuple[str, str]) -> None:
     method, _ = route
     case = MATRIX[route]
+    if case.setup is not None:
+        await case.setup(world)
     ids = all_ids(world)
     path = fill(case.path, ids)
     body = fill(case.body, ids)

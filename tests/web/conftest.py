@@ -40,3 +40,21 @@ async def browser() -> AsyncIterator[object]:
             yield launched
         finally:
             await launched.close()
+
+
+async def only_local(target: object) -> list[str]:
+    """Let ``target`` (a page or a context) reach loopback only; the list fills with every
+    outside URL it tried (a CDN would show there), each refused."""
+    from urllib.parse import urlparse
+
+    outside: list[str] = []
+
+    async def route(request_route) -> None:  # type: ignore[no-untyped-def]
+        if urlparse(request_route.request.url).hostname not in ("127.0.0.1", "localhost"):
+            outside.append(request_route.request.url)
+            await request_route.abort()
+        else:
+            await request_route.continue_()
+
+    await target.route("**/*", route)  # type: ignore[attr-defined]
+    return outside

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from fastapi import FastAPI
 
 from tests.api.world import World
 from tests.conftest import capture
 from tests.events.livefeed import capture_lines, post_lines, serving
-from tests.web.conftest import ARTIFACTS
+from tests.web.conftest import ARTIFACTS, only_local
 
 RACE_DAY = [
     capture("road-america-2025-04-26-entries.log"),
@@ -26,16 +24,7 @@ async def test_board_follows_the_race_without_a_reload(app: FastAPI, world: Worl
     await post_lines(world.client, token, event, lines[:split])
     async with serving(app) as host:
         page = await browser.new_page(viewport={"width": 1200, "height": 1000})
-        outside: list[str] = []
-
-        async def only_local(route) -> None:
-            if urlparse(route.request.url).hostname not in ("127.0.0.1", "localhost"):
-                outside.append(route.request.url)
-                await route.abort()
-            else:
-                await route.continue_()
-
-        await page.route("**/*", only_local)
+        outside = await only_local(page)
         await page.goto(f"http://{host}/events/{event}")
         await page.wait_for_function("document.querySelectorAll('#rows tr').length >= 52")
         assert await page.text_content("#name") == "Saturday 8 Hour"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +47,7 @@ async def login(
         raise Forbidden("confirm your e-mail address first (see the link we sent)")
     if platform.passwords.needs_rehash(user.password_hash):
         user.password_hash = await platform.passwords.hash(password)
-    pair = _issue(platform, db, user, uuid.uuid4().hex, iss)
+    pair = _issue(platform, db, user, uuid.uuid4().hex, iss, await claims_of(platform, db, user))
     await db.commit()
     return pair
 
@@ -83,7 +84,7 @@ async def _reissue(platform: Platform, db: AsyncSession, row: RefreshToken, iss:
     user = await db.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("account not found or disabled")
-    pair = _issue(platform, db, user, row.family_id, iss)
+    pair = _issue(platform, db, user, row.family_id, iss, await claims_of(platform, db, user))
     await db.commit()
     return pair
 
@@ -132,7 +133,22 @@ async def revoke_all(db: AsyncSession, user_id: int) -> None:
     )
 
 
-def _issue(platform: Platform, db: AsyncSession, user: User, family_id: str, iss: str) -> TokenPair:
+async def claims_of(platform: Platform, db: AsyncSession, user: User) -> dict[str, Any]:
+    """What packages add to the account's access token (``Platform.claim_sources``)."""
+    claims: dict[str, Any] = {}
+    for source in platform.claim_sources:
+        claims.update(await source(db, user.id))
+    return claims
+
+
+def _issue(
+    platform: Platform,
+    db: AsyncSession,
+    user: User,
+    family_id: str,
+    iss: str,
+    claims: dict[str, Any] | None = None,
+) -> TokenPair:
     settings = platform.settings
     token = opaque.new_token()
     db.add(
@@ -143,11 +159,19 @@ def _issue(platform: Platform, db: AsyncSession, user: User, family_id: str, iss
             expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_s),
         )
     )
-    return TokenPair(access_token(platform, user, iss), token, settings.access_token_ttl_s)
+    access = access_token(platform, user, iss, claims=claims)
+    return TokenPair(access, token, settings.access_token_ttl_s)
 
 
-def access_token(platform: Platform, user: User, iss: str, now: datetime | None = None) -> str:
-    """An access token carrying the account's current grants and telemetry level."""
+def access_token(
+    platform: Platform,
+    user: User,
+    iss: str,
+    now: datetime | None = None,
+    claims: dict[str, Any] | None = None,
+) -> str:
+    """An access token carrying the account's current grants and telemetry level, and what
+    packages add (``claims``)."""
     return platform.tokens.for_user(
         user_id=user.id,
         username=user.username,
@@ -156,4 +180,5 @@ def access_token(platform: Platform, user: User, iss: str, now: datetime | None 
         telemetry_level=user.telemetry_level,
         iss=iss,
         now=now,
+        extra=claims,
     )

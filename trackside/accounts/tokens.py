@@ -71,6 +71,7 @@ class TokenIssuer:
         telemetry_level: int,
         iss: str,
         now: datetime | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> str:
         roles = sorted({g.role.value for g in grants} | {"viewer"})
         claims = {
@@ -82,6 +83,7 @@ class TokenIssuer:
             "realm_access": {"roles": roles},
             "grants": _grant_claims(grants),
             "level": telemetry_level,
+            **(extra or {}),
         }
         return self._sign(claims, self._settings.access_token_ttl_s, iss, now or datetime.now(UTC))
 

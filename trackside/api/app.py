@@ -28,6 +28,8 @@ from trackside.events.routes import (
     stream,
 )
 from trackside.events.routes import entries as entry_routes
+from trackside.judging import pages as judge_page
+from trackside.judging import routes as judging
 from trackside.platform import Platform
 from trackside.web.pages import STATIC_DIR
 
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stream,
         signalr,
         pages,
+        judging,
+        judge_page,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -24,6 +24,12 @@ def demo(
             "--replay", exists=True, dir_okay=False, help="Drive it from these captures instead."
         ),
     ] = None,
+    judges: Annotated[
+        bool,
+        typer.Option(
+            "--judges", help="A manual 5K timed by simulated judges' phones instead of a race."
+        ),
+    ] = False,
     exit_when_done: Annotated[
         bool, typer.Option(help="Stop the server when the feed ends (default: keep serving).")
     ] = False,
@@ -49,7 +55,9 @@ def demo(
 
         settings = Settings()
         settings = settings.model_copy(update={"host": host})  # the demo's URL is an allowed Host
-        if replay:
+        if judges:
+            feed, title = [], "trackside judges demo"
+        elif replay:
             feed = demo_service.capture_feed(replay)
             title = f"Replay of {replay[-1].stem}"
         else:
@@ -82,13 +90,21 @@ def demo(
         console.print(f"[bold green]Live timing:[/] {base}/events/{event.event_id}")
         console.print(f"Events: {base}/   API docs: {base}/docs   (Ctrl-C to stop)")
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            if judges:
+                from trackside.commands import demo_judges
+
+                await demo_judges.run(
+                    app.state.platform, http, event.event_id, base, seed, minutes, speed,
+                    console.print,
+                )  # fmt: skip
             relay = demo_service.RelayClient(http, event, settings.realm)
 
             def progress(done: int, total: int) -> None:
                 if done == total or done % 200 == 0:
                     console.print(f"fed {done}/{total} batches ({relay.seq} records)")
 
-            await demo_service.drive(relay, feed, speed, time.monotonic, on_batch=progress)
+            if feed:
+                await demo_service.drive(relay, feed, speed, time.monotonic, on_batch=progress)
         console.print(f"[bold]Feed finished.[/] Results stay at {base}/events/{event.event_id}")
         if exit_when_done:
             server.should_exit = True

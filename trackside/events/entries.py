@@ -82,3 +82,14 @@ async def update(db: AsyncSession, row: Child, changes: Mapping[str, Any]) -> Ch
 async def delete(db: AsyncSession, row: Child) -> None:
     await db.delete(row)
     await store_rows.commit(db, f"the {KINDS[type(row)]} is still in use")
+
+
+async def add_session(
+    db: AsyncSession, event_id: int, *, name: str, type: str, start_time: Any
+) -> int:
+    """A session row for a package that runs one itself (a manual-timing competition); its id.
+    Flushed, not committed: it joins the caller's transaction."""
+    row = RaceSession(event_id=event_id, name=name, type=type, start_time=start_time)
+    db.add(row)
+    await db.flush()
+    return row.id

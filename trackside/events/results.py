@@ -43,8 +43,10 @@ class ResultKeeper:
             if self._saved.get(index) == state:
                 continue
             opened = _when(self.opened_at.get(index) or self.last_received_ms)
-            session_id = self.session_ids.get(index)
+            session_id = self.session_ids.get(index) or session.stored_id
             row = await db.get(RaceSession, session_id) if session_id else None
+            if row is not None:
+                self.session_ids[index] = row.id
             if row is None:
                 row = RaceSession(
                     event_id=self.event_id,

@@ -14,12 +14,14 @@ type               data                                   the scorer gets
 ``p3``             one decoder frame, wire bytes as hex   a ``P3Passing``; status and other
                                                           frames are counted, not scored
 ``controllog``     a race-control revision (JSON)         a ``ControlLogRecord``
+``judge``          a judge's time, a manual start or stop  a ``JudgeRecord`` (``timing.manual``)
+                   (JSON)
 ``classification`` an official's decision (JSON)          nothing: officials' decisions are
                                                           about a result, not the standings
                                                           (the server's classification book)
 =================  =====================================  ==================================
 
-The product areas to come (``judge``, ``checkpoint``, ``iracing``) add a row: a decoder in
+The product areas to come (``checkpoint``, ``iracing``) add a row: a decoder in
 ``feeds/`` whose records the scorer knows. A type the registry does not know is not scored
 (the processor reports it; replay counts it).
 """
@@ -30,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from trackside.feeds.controllog_records import ControlLogRecord
+from trackside.feeds.judge_records import JudgeRecord
 from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
 from trackside.feeds.records import FeedError, RMonitorRecord
 from trackside.feeds.rmonitor import RMONITOR, parse_lines
@@ -39,8 +42,9 @@ from trackside.feeds.rmonitor import RMONITOR, parse_lines
 P3 = "p3"
 CONTROLLOG = "controllog"  # feeds.controllog_codec.RECORD_TYPE
 CLASSIFICATION = "classification"  # feeds.classification_records.RECORD_TYPE
+JUDGE = "judge"  # feeds.judge_records.RECORD_TYPE
 
-ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord
+ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord | JudgeRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,16 @@ def _controllog(data: str) -> Decoded:
         return Decoded(bad=(f"control log record: {exc}",))
 
 
+def _judge(data: str) -> Decoded:
+    """A judge's time, or a manual competition's start, stop or correction."""
+    from trackside.feeds import judge_records
+
+    try:
+        return Decoded((judge_records.decode(data),))
+    except ValueError as exc:
+        return Decoded(bad=(f"judge record: {exc}",))
+
+
 def _classification(data: str) -> Decoded:
     """Checked only; the classification book reads it (it needs the record's source too)."""
     from trackside.feeds import classification_records
@@ -108,6 +122,7 @@ TYPES: dict[str, RecordType] = {
     RMONITOR: RecordType(RMONITOR, _rmonitor),
     P3: RecordType(P3, _p3),
     CONTROLLOG: RecordType(CONTROLLOG, _controllog),
+    JUDGE: RecordType(JUDGE, _judge),
     CLASSIFICATION: RecordType(CLASSIFICATION, _classification, scored=False),
 }
 

@@ -11,10 +11,12 @@ from trackside.accounts.models import (
 from trackside.controllog.models import ControlLogSource
 from trackside.events.models import Entry, Event, EventClass, EventLoop, Organization, RaceSession
 from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
+from trackside.judging.models import Competition, Judge, Team, TimeRecord
 from trackside.store.base import Base
 
 __all__ = [
     "Base",
+    "Competition",
     "ControlLogSource",
     "EmailToken",
     "Entry",
@@ -22,6 +24,7 @@ __all__ = [
     "EventClass",
     "EventLive",
     "EventLoop",
+    "Judge",
     "LogRecord",
     "MachineClient",
     "Organization",
@@ -31,5 +34,7 @@ __all__ = [
     "RoleGrant",
     "SessionResult",
     "SigningKey",
+    "Team",
+    "TimeRecord",
     "User",
 ]

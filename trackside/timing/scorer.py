@@ -7,6 +7,8 @@
   Before any RMonitor record, crossings of a start/finish loop open a passings session whose
   laps and order come from the loops (``timing.passing_laps``); the first RMonitor record ends
   it. With loops but no start/finish loop, each RMonitor ``$J`` marks the lap boundary.
+- Judges' records (``feeds.judge_records``) score manual competitions, each its own session
+  beside the feed's (``timing.manual``).
 - Race-control log records add warnings, penalty laps and black flags. An entry belongs to the
   session being scored (else the last one) when its key first appears in the log, and its later
   revisions follow it there; entries logged before any session belong to the first. So what
@@ -27,6 +29,13 @@ from trackside.feeds.controllog_records import (
     ControlLogRecord,
     ControlLogRemoval,
 )
+from trackside.feeds.judge_records import (
+    CompetitionStart,
+    CompetitionStop,
+    JudgeRecord,
+    TeamTime,
+    TimeVoid,
+)
 from trackside.feeds.p3_records import P3Passing
 from trackside.feeds.records import Competitor, Passing, Record
 from trackside.timing.engine import RaceEngine
@@ -39,13 +48,15 @@ from trackside.timing.loops import (
     PitLaneTracker,
     crossing_from_p3,
 )
+from trackside.timing.manual import ManualTiming
 from trackside.timing.passing_laps import PASSINGS_SESSION, EntryInfo, PassingLaps
 from trackside.timing.penalties import CarPenalties, car_penalties
 from trackside.timing.session import Session
 
 CROSSINGS = (P3Passing, LoopCrossing)
 CONTROL_LOG = (ControlLogEntry, ControlLogBadRow, ControlLogRemoval)
-ScoredRecord = Record | P3Passing | LoopCrossing | ControlLogRecord
+JUDGE = (CompetitionStart, CompetitionStop, TeamTime, TimeVoid)
+ScoredRecord = Record | P3Passing | LoopCrossing | ControlLogRecord | JudgeRecord
 
 
 @dataclass(slots=True)
@@ -89,6 +100,7 @@ class Scorer:
         self._penalties: dict[int, dict[str, CarPenalties]] = {}
         self.loop_counts = LoopCounts()
         self.control_records = 0
+        self.manual = ManualTiming(self.engine)
 
     # --- what the snapshot builder and results read -----------------------------------------
 
@@ -129,6 +141,8 @@ class Scorer:
             self._crossing(record)
         elif isinstance(record, CONTROL_LOG):
             self._control_record(record)
+        elif isinstance(record, JUDGE):
+            self._bump(self.manual.apply(record))
         else:
             self.apply_rmonitor(record)
 

@@ -82,6 +82,9 @@ class Session:
     from_passings: bool = False
     # Registrations entered since the run's latest $B, while that refresh is still coming.
     refresh: set[str] | None = None
+    # Scored from judges' taps (``timing.manual``), for the stored session row ``stored_id``.
+    manual: bool = False
+    stored_id: int | None = None
 
     def rename(self, name: str) -> None:
         self.name = name
