@@ -20,6 +20,7 @@ from trackside.controllog.poller import ControlLogPoller
 from trackside.controllog.service import ControlLogs
 from trackside.events.ingest import EventLocks
 from trackside.events.manager import ProcessorManager
+from trackside.iracing.connections import IRacing
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
@@ -40,6 +41,7 @@ class Platform:
     event_locks: EventLocks
     control_logs: ControlLogs
     control_log_poller: ControlLogPoller
+    iracing: IRacing
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
@@ -76,6 +78,7 @@ class Platform:
             passwords=Passwords(settings),
             mailer=Mailer(settings),
             limiter=InMemoryRateLimiter(),
+            iracing=IRacing(settings),
         )
 
     async def ready(self) -> bool:
@@ -92,6 +95,7 @@ class Platform:
     async def close(self) -> None:
         try:
             await self.control_log_poller.close()
+            await self.iracing.close()
             await self.processors.close()
             await self.broker.close()
         finally:

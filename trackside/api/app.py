@@ -25,6 +25,7 @@ from trackside.events.routes import (
     signalr,
     stream,
 )
+from trackside.iracing import routes as iracing
 from trackside.platform import Platform
 from trackside.web.pages import STATIC_DIR
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stream,
         signalr,
         pages,
+        iracing,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
