@@ -183,6 +183,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/api/iracing/sync"): Case("/api/iracing/sync", "viewer", "client_partner", 503),
     ("GET", "/api/iracing/sessions"): Case("/api/iracing/sessions", "admin", "client_relay", 503),
+    ("POST", "/api/iracing/sessions/{sessionId}/import"): Case(
+        "/api/iracing/sessions/1/import?eventId={public}", "organizer", "client_partner", 503
+    ),
 }
 
 # Routes anyone may call: probes, docs, and the ways to get a token in the first place.

@@ -226,6 +226,7 @@ async def test_each_user_has_their_own_connection(world: World) -> None:
         ("DELETE", "/api/iracing/connection"),
         ("POST", "/api/iracing/sync"),
         ("GET", "/api/iracing/sessions"),
+        ("POST", "/api/iracing/sessions/1/import?eventId=1"),
     ],
 )
 async def test_routes_need_a_user(world: World, method: str, path: str) -> None:

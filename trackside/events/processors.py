@@ -25,6 +25,7 @@ from trackside.events.loops import TrackConfig
 from trackside.events.racelog import LogRecord
 from trackside.events.results import ResultKeeper
 from trackside.feeds import controllog_codec
+from trackside.feeds import iracing as iracing_codec
 from trackside.feeds.p3 import decode_hex_frame
 from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
 from trackside.feeds.records import FeedError
@@ -178,6 +179,16 @@ class EventProcessor:
             return
         self.scorer.apply(record)
 
+    def _iracing(self, row: LogRecord) -> None:
+        """An imported iRacing session: the feed records it stands for."""
+        try:
+            records = iracing_codec.decode(row.data)
+        except ValueError as exc:
+            self.diagnostics.bad_record(row, str(exc))
+            return
+        for record in records:
+            self.scorer.apply(record)
+
     async def save_all(self) -> None:
         """Keep the current classification of every session (the processor is stopping)."""
         async with self._lock, self._db_factory() as db:
@@ -206,4 +217,5 @@ _READERS = {
     "rmonitor": EventProcessor._rmonitor,
     "p3": EventProcessor._p3,
     "controllog": EventProcessor._controllog,
+    "iracing": EventProcessor._iracing,
 }

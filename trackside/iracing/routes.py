@@ -15,12 +15,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from trackside.accounts import roles
 from trackside.api.deps import BaseUrl, CurrentUser, DbDep, PlatformDep, Writer
+from trackside.errors import Forbidden
+from trackside.events import service as events
+from trackside.iracing import imports
 from trackside.iracing import sync as syncing
 from trackside.iracing.connections import BadState, IRacing, NotConfigured
 from trackside.iracing.data_api import DataApiError, RateLimited
 from trackside.iracing.oauth import OAuthError
 from trackside.iracing.schemas import (
+    ImportOut,
     ParticipantOut,
     Problem,
     SessionOut,
@@ -70,7 +75,7 @@ def upstream() -> Iterator[None]:
             str(exc),
             headers={"Retry-After": str(max(1, round(exc.reset_in_s)))},
         ) from None
-    except (DataApiError, OAuthError) as exc:
+    except (DataApiError, OAuthError, ValueError) as exc:
         code = 503 if getattr(exc, "status", None) == 503 else status.HTTP_502_BAD_GATEWAY
         raise HTTPException(code, f"iRacing: {exc}") from None
 
@@ -228,3 +233,55 @@ async def list_sessions(
 
 
 SessionPath = Annotated[int, Path(alias="sessionId", ge=1, le=2**31 - 1)]
+
+
+@router.post(
+    "/api/iracing/sessions/{sessionId}/import",
+    response_model=ImportOut,
+    responses={
+        **NEEDS_USER,
+        403: _problem("A machine client, or not an organizer of the event's organization."),
+        404: _problem("No such synced session of the caller's, or no such event."),
+        409: _problem("The iRacing connection needs reconnecting."),
+        429: _problem("Too many writes, or iRacing's rate limit is spent."),
+        502: _problem("iRacing failed to answer."),
+    },
+)
+async def import_session(
+    session_id: SessionPath,
+    user: CurrentUser,
+    _: Writer,
+    iracing: IRacingDep,
+    db: DbDep,
+    platform: PlatformDep,
+    event_id: Annotated[int, Query(alias="eventId", ge=1, le=2**31 - 1)],
+) -> ImportOut:
+    """Import one of the caller's synced sessions into an event of an organization they
+    organize: its result and lap data go into the event's log and are scored like a race
+    (board, charts, results). Importing it again adds nothing."""
+    event = await events.get_event(db, event_id)
+    if not roles.can_manage_event(user, events.scope(event)):
+        raise Forbidden("only the organizers of the event's organization may import into it")
+    with upstream():
+        done = await imports.import_session(
+            iracing,
+            db,
+            platform.event_locks,
+            platform.processors,
+            user.id,
+            session_id,
+            event.id,
+        )
+    message = (
+        f"Imported {done.laps} lap(s) of {done.drivers} car(s) into event {event.id}."
+        if done.records
+        else f"Subsession {done.subsession_id} was already imported into event {event.id}."
+    )
+    return ImportOut(
+        event_id=event.id,
+        sub_session_id=done.subsession_id,
+        records=done.records,
+        laps=done.laps,
+        drivers=done.drivers,
+        message=message,
+    )
