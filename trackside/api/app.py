@@ -25,6 +25,7 @@ from trackside.events.routes import (
     signalr,
     stream,
 )
+from trackside.iracing import page as iracing_page
 from trackside.iracing import routes as iracing
 from trackside.platform import Platform
 from trackside.web.pages import STATIC_DIR
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signalr,
         pages,
         iracing,
+        iracing_page,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
