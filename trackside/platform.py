@@ -20,6 +20,7 @@ from trackside.controllog.poller import ControlLogPoller
 from trackside.controllog.service import ControlLogs
 from trackside.events.ingest import EventLocks
 from trackside.events.manager import ProcessorManager
+from trackside.iracing.background import BackgroundSync
 from trackside.iracing.connections import IRacing
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
@@ -42,6 +43,7 @@ class Platform:
     control_logs: ControlLogs
     control_log_poller: ControlLogPoller
     iracing: IRacing
+    iracing_sync: BackgroundSync
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
@@ -64,6 +66,7 @@ class Platform:
         )
         event_locks = EventLocks()
         control_logs = ControlLogs(event_locks, processors)
+        iracing = IRacing(settings)
         return cls(
             settings=settings,
             engine=engine,
@@ -78,7 +81,8 @@ class Platform:
             passwords=Passwords(settings),
             mailer=Mailer(settings),
             limiter=InMemoryRateLimiter(),
-            iracing=IRacing(settings),
+            iracing=iracing,
+            iracing_sync=BackgroundSync(db_factory, iracing),
         )
 
     async def ready(self) -> bool:
@@ -95,6 +99,7 @@ class Platform:
     async def close(self) -> None:
         try:
             await self.control_log_poller.close()
+            await self.iracing_sync.close()
             await self.iracing.close()
             await self.processors.close()
             await self.broker.close()

@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.platform = platform
         try:
             await platform.control_log_poller.start()
+            await platform.iracing_sync.start()
             yield
         finally:
             await platform.close()
