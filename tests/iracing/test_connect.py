@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from tests.api.world import World
@@ -152,10 +153,10 @@ async def test_forged_callback_is_refused(world: World, fake: FakeState) -> None
     assert await _accounts(world) == []
 
 
-async def test_stolen_state_from_another_browser_is_refused(world: World) -> None:
+async def test_stolen_state_from_another_browser_is_refused(world: World, app: FastAPI) -> None:
     """The victim's state and code replayed by an attacker's browser (no binding cookie)."""
     path, query = await authorize(world, "viewer")
-    transport = httpx.ASGITransport(app=world.client._transport.app)  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as attacker:
         stolen = await attacker.get(path, params=query)
     assert stolen.status_code == 400
