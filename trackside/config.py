@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -93,6 +93,30 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds of relay silence after which an event's processor stops and "
         "the event is marked not live.",
+    )
+
+    # iRacing (trackside/iracing): without a client id its routes answer 503.
+    iracing_client_id: str | None = Field(
+        default=None, description="The OAuth client id iRacing registered for this server."
+    )
+    iracing_client_secret: SecretStr | None = Field(
+        default=None, description="The client secret iRacing issued (sent masked), if any."
+    )
+    iracing_redirect_uri: str | None = Field(
+        default=None, description="Default: {public URL}/auth/iracing/callback."
+    )
+    iracing_oauth_url: str = "https://oauth.iracing.com/oauth2"
+    iracing_data_url: str = "https://members-ng.iracing.com"
+    iracing_sync_interval_min: float = Field(
+        default=0.0, ge=0, description="Sync connected iRacing accounts every N minutes; 0: off."
+    )
+    iracing_rate_limit_wait_s: float = Field(
+        default=30.0, ge=0, description="Longest wait for iRacing's rate limit to reset."
+    )
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key for secrets kept at rest (iRacing tokens); default: a 0600 "
+        "key file in data_dir, made on first use.",
     )
 
     @cached_property

@@ -21,6 +21,8 @@ from trackside.controllog.service import ControlLogs
 from trackside.events.classification import Desk
 from trackside.events.ingest import EventLocks
 from trackside.events.manager import ProcessorManager
+from trackside.iracing.background import BackgroundSync
+from trackside.iracing.connections import IRacing
 from trackside.judging import claims as judging_claims
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
@@ -43,6 +45,8 @@ class Platform:
     control_logs: ControlLogs
     control_log_poller: ControlLogPoller
     classification: Desk
+    iracing: IRacing
+    iracing_sync: BackgroundSync
     # What packages add to an account's access token (the judging app's ``juez_id``).
     claim_sources: tuple[judging_claims.ClaimSource, ...] = ()
     judging_locks: EventLocks = field(default_factory=EventLocks)
@@ -68,6 +72,7 @@ class Platform:
         )
         event_locks = EventLocks()
         control_logs = ControlLogs(event_locks, processors)
+        iracing = IRacing(settings)
         return cls(
             settings=settings,
             engine=engine,
@@ -90,6 +95,8 @@ class Platform:
                 else InMemoryRateLimiter()
             ),
             claim_sources=(judging_claims.judge_claims,),
+            iracing=iracing,
+            iracing_sync=BackgroundSync(db_factory, iracing),
         )
 
     async def ready(self) -> bool:
@@ -106,6 +113,8 @@ class Platform:
     async def close(self) -> None:
         try:
             await self.control_log_poller.close()
+            await self.iracing_sync.close()
+            await self.iracing.close()
             await self.processors.close()
             await self.broker.close()
             await self.limiter.close()

@@ -297,6 +297,18 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", "/users/{userId}/telemetry-level"): Case(
         "/users/{viewer}/telemetry-level", "admin", "viewer", 200, {"telemetryLevel": 5}
     ),
+    # iRacing: a user's own connection; 503 here because this app has no iRacing client id
+    # (tests/iracing/ runs them configured, against the fake).
+    ("GET", "/auth/iracing/start"): Case("/auth/iracing/start", "viewer", "client_partner", 503),
+    ("GET", "/api/iracing/status"): Case("/api/iracing/status", "viewer", "client_relay", 503),
+    ("DELETE", "/api/iracing/connection"): Case(
+        "/api/iracing/connection", "organizer", "client_partner", 503
+    ),
+    ("POST", "/api/iracing/sync"): Case("/api/iracing/sync", "viewer", "client_partner", 503),
+    ("GET", "/api/iracing/sessions"): Case("/api/iracing/sessions", "admin", "client_relay", 503),
+    ("POST", "/api/iracing/sessions/{sessionId}/import"): Case(
+        "/api/iracing/sessions/1/import?eventId={public}", "organizer", "client_partner", 503
+    ),
 }
 
 # Routes anyone may call: probes, docs, and the ways to get a token in the first place.
@@ -319,6 +331,7 @@ PUBLIC = DOCS | {
     ("GET", "/realms/{realm}/.well-known/openid-configuration"),
     ("GET", "/realms/{realm}/protocol/openid-connect/certs"),
     ("POST", "/event-status/negotiate"),  # the SignalR hub: private events refuse subscribing
+    ("GET", "/auth/iracing/callback"),  # iRacing's redirect: the single-use state names the user
 }
 
 

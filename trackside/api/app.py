@@ -28,6 +28,8 @@ from trackside.events.routes import (
     stream,
 )
 from trackside.events.routes import entries as entry_routes
+from trackside.iracing import page as iracing_page
+from trackside.iracing import routes as iracing
 from trackside.judging import pages as judge_page
 from trackside.judging import routes as judging
 from trackside.platform import Platform
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.platform = platform
         try:
             await platform.control_log_poller.start()
+            await platform.iracing_sync.start()
             yield
         finally:
             await platform.close()
@@ -76,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages,
         judging,
         judge_page,
+        iracing,
+        iracing_page,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -16,12 +16,13 @@ type               data                                   the scorer gets
 ``controllog``     a race-control revision (JSON)         a ``ControlLogRecord``
 ``judge``          a judge's time, a manual start or stop  a ``JudgeRecord`` (``timing.manual``)
                    (JSON)
+``iracing``        an imported iRacing session (JSON)      the ``RMonitorRecord``\\ s it stands for
 ``classification`` an official's decision (JSON)          nothing: officials' decisions are
                                                           about a result, not the standings
                                                           (the server's classification book)
 =================  =====================================  ==================================
 
-The product areas to come (``checkpoint``, ``iracing``) add a row: a decoder in
+The product areas to come (``checkpoint`` …) add a row: a decoder in
 ``feeds/`` whose records the scorer knows. A type the registry does not know is not scored
 (the processor reports it; replay counts it).
 """
@@ -43,6 +44,7 @@ P3 = "p3"
 CONTROLLOG = "controllog"  # feeds.controllog_codec.RECORD_TYPE
 CLASSIFICATION = "classification"  # feeds.classification_records.RECORD_TYPE
 JUDGE = "judge"  # feeds.judge_records.RECORD_TYPE
+IRACING = "iracing"  # feeds.iracing: an imported iRacing session's results and laps
 
 ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord | JudgeRecord
 
@@ -107,6 +109,16 @@ def _judge(data: str) -> Decoded:
         return Decoded(bad=(f"judge record: {exc}",))
 
 
+def _iracing(data: str) -> Decoded:
+    """An imported iRacing session: the feed records it stands for."""
+    from trackside.feeds import iracing
+
+    try:
+        return Decoded(tuple(iracing.decode(data)))
+    except ValueError as exc:
+        return Decoded(bad=(str(exc),))
+
+
 def _classification(data: str) -> Decoded:
     """Checked only; the classification book reads it (it needs the record's source too)."""
     from trackside.feeds import classification_records
@@ -123,6 +135,7 @@ TYPES: dict[str, RecordType] = {
     P3: RecordType(P3, _p3),
     CONTROLLOG: RecordType(CONTROLLOG, _controllog),
     JUDGE: RecordType(JUDGE, _judge),
+    IRACING: RecordType(IRACING, _iracing),
     CLASSIFICATION: RecordType(CLASSIFICATION, _classification, scored=False),
 }
 

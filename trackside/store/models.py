@@ -11,6 +11,12 @@ from trackside.accounts.models import (
 from trackside.controllog.models import ControlLogSource
 from trackside.events.models import Entry, Event, EventClass, EventLoop, Organization, RaceSession
 from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
+from trackside.iracing.models import (
+    IracingAccount,
+    IracingAuthState,
+    IracingParticipant,
+    IracingSession,
+)
 from trackside.judging.models import Competition, Judge, Team, TimeRecord
 from trackside.store.base import Base
 
@@ -24,6 +30,10 @@ __all__ = [
     "EventClass",
     "EventLive",
     "EventLoop",
+    "IracingAccount",
+    "IracingAuthState",
+    "IracingParticipant",
+    "IracingSession",
     "Judge",
     "LogRecord",
     "MachineClient",
