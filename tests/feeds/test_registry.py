@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import DATA
-from trackside.feeds import classification_records, controllog_codec, registry
+from trackside.feeds import classification_records, controllog_codec, judge_records, registry
 from trackside.feeds.controllog_records import ControlLogRemoval
 from trackside.feeds.p3_records import P3Passing
 from trackside.feeds.records import FeedError, Heartbeat
@@ -12,7 +12,15 @@ from trackside.feeds.records import FeedError, Heartbeat
 def test_type_names_are_the_codecs() -> None:
     assert registry.CONTROLLOG == controllog_codec.RECORD_TYPE
     assert registry.CLASSIFICATION == classification_records.RECORD_TYPE
-    assert set(registry.TYPES) == {"rmonitor", "p3", "controllog", "classification"}
+    assert registry.JUDGE == judge_records.RECORD_TYPE
+    assert set(registry.TYPES) == {
+        "rmonitor",
+        "p3",
+        "controllog",
+        "classification",
+        "judge",
+        "iracing",
+    }
     assert [t.name for t in registry.TYPES.values() if not t.scored] == ["classification"]
 
 
@@ -41,5 +49,5 @@ def test_control_log_revisions_round_trip() -> None:
 
 def test_classification_is_checked_not_scored_and_unknown_types_are_bad() -> None:
     assert registry.decode("classification", "[]").bad[0].startswith("classification record")
-    assert registry.record_type("judge") is None
-    assert registry.decode("judge", "x").bad == ("record type 'judge' is not scored",)
+    assert registry.record_type("telemetry") is None
+    assert registry.decode("telemetry", "x").bad == ("record type 'telemetry' is not scored",)
