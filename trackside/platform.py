@@ -6,6 +6,7 @@ The API's lifespan and the CLI both start one, so they share one way to reach th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -24,6 +25,9 @@ from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
 
+if TYPE_CHECKING:
+    from trackside.tracking.live import Tracking
+
 
 @dataclass(slots=True)
 class Platform:
@@ -40,6 +44,7 @@ class Platform:
     event_locks: EventLocks
     control_logs: ControlLogs
     control_log_poller: ControlLogPoller
+    tracking: Tracking
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
@@ -62,6 +67,8 @@ class Platform:
         )
         event_locks = EventLocks()
         control_logs = ControlLogs(event_locks, processors)
+        from trackside.tracking.live import Tracking  # it reaches accounts, which need Platform
+
         return cls(
             settings=settings,
             engine=engine,
@@ -76,6 +83,7 @@ class Platform:
             passwords=Passwords(settings),
             mailer=Mailer(settings),
             limiter=InMemoryRateLimiter(),
+            tracking=Tracking(settings, db_factory, broker, event_locks, processors),
         )
 
     async def ready(self) -> bool:
@@ -92,6 +100,7 @@ class Platform:
     async def close(self) -> None:
         try:
             await self.control_log_poller.close()
+            await self.tracking.close()
             await self.processors.close()
             await self.broker.close()
         finally:

@@ -162,6 +162,17 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/events/{eventId}/control-log/source"): Case(
         "/events/{public}/control-log/source", "admin", "client_partner", 204
     ),
+    # Location tracking (tests/tracking/): a user account's own fixes; machines have none.
+    ("GET", "/api/auth/user/"): Case("/api/auth/user/", "viewer", "client_partner", 200),
+    ("POST", "/api/location-reports/"): Case(
+        "/api/location-reports/", "viewer", "client_partner", 201, {"latitude": 1, "longitude": 2}
+    ),
+    ("GET", "/api/location-reports/"): Case(
+        "/api/location-reports/", "official", "client_relay", 200
+    ),
+    ("GET", "/api/location-reports/latest/"): Case(
+        "/api/location-reports/latest/", "organizer", "client_partner", 200
+    ),
     ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
     ("GET", "/me"): Case("/me", "official", "client_relay", 200),
     ("GET", "/users"): Case("/users", "admin", "organizer", 200),
@@ -195,6 +206,14 @@ PUBLIC = DOCS | {
     ("POST", "/oauth/token"),
     ("GET", "/realms/{realm}/.well-known/openid-configuration"),
     ("GET", "/realms/{realm}/protocol/openid-connect/certs"),
+    # dj-rest-auth's ways in (tests/tracking/test_seed_accounts.py); logout ends a login
+    # by its refresh token, or only forgets the cookie.
+    ("POST", "/api/auth/registration/"),
+    ("POST", "/api/auth/registration/verify-email/"),
+    ("POST", "/api/auth/login/"),
+    ("POST", "/api/auth/logout/"),
+    ("POST", "/api/auth/password/reset/"),
+    ("POST", "/api/auth/password/reset/confirm/"),
     ("POST", "/event-status/negotiate"),  # the SignalR hub: private events refuse subscribing
 }
 

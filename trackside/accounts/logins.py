@@ -119,3 +119,15 @@ def access_token(platform: Platform, user: User, iss: str, now: datetime | None 
         iss=iss,
         now=now,
     )
+
+
+async def logout(db: AsyncSession, token: str) -> bool:
+    """End the login a refresh token belongs to (its whole family); False if unknown."""
+    row = await db.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == opaque.digest(token))
+    )
+    if row is None:
+        return False
+    await revoke_family(db, row.family_id)
+    await db.commit()
+    return True

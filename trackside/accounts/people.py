@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -194,3 +196,12 @@ async def set_level(db: AsyncSession, user: User, level: int) -> None:
     _check_level(level)
     user.telemetry_level = level
     await db.flush()
+
+
+async def usernames(db: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:
+    """The usernames of these accounts, by id (unknown ids are left out)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    rows = await db.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows.all()}

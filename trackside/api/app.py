@@ -26,6 +26,9 @@ from trackside.events.routes import (
     stream,
 )
 from trackside.platform import Platform
+from trackside.tracking.routes import auth as tracking_auth
+from trackside.tracking.routes import reports as location_reports
+from trackside.tracking.routes import socket as location_socket
 from trackside.web.pages import STATIC_DIR
 
 DESCRIPTION = """Race timing, scoring and live race data.
@@ -66,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stream,
         signalr,
         pages,
+        tracking_auth,
+        location_reports,
+        location_socket,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

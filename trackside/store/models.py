@@ -12,9 +12,18 @@ from trackside.controllog.models import ControlLogSource
 from trackside.events.models import Entry, Event, EventClass, EventLoop, Organization, RaceSession
 from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
 from trackside.store.base import Base
+from trackside.tracking.models import (
+    Checkpoint,
+    LocationFix,
+    TrackedParticipant,
+    TrackingDevice,
+    TrackingProfile,
+    TrackingSettings,
+)
 
 __all__ = [
     "Base",
+    "Checkpoint",
     "ControlLogSource",
     "EmailToken",
     "Entry",
@@ -22,6 +31,7 @@ __all__ = [
     "EventClass",
     "EventLive",
     "EventLoop",
+    "LocationFix",
     "LogRecord",
     "MachineClient",
     "Organization",
@@ -31,5 +41,9 @@ __all__ = [
     "RoleGrant",
     "SessionResult",
     "SigningKey",
+    "TrackedParticipant",
+    "TrackingDevice",
+    "TrackingProfile",
+    "TrackingSettings",
     "User",
 ]
