@@ -173,6 +173,25 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/location-reports/latest/"): Case(
         "/api/location-reports/latest/", "organizer", "client_partner", 200
     ),
+    ("POST", "/api/tracking/devices"): Case(
+        "/api/tracking/devices", "viewer", "client_partner", 201, {}
+    ),
+    ("PUT", "/api/tracking/sharing"): Case(
+        "/api/tracking/sharing", "viewer", "client_relay", 200, {"paused": True}
+    ),
+    ("POST", "/events/{eventId}/tracking/participants"): Case(
+        "/events/{public}/tracking/participants",
+        "organizer",
+        "official",
+        201,
+        {"username": "viewer"},
+    ),
+    ("GET", "/events/{eventId}/tracking/settings"): Case(
+        "/events/{private}/tracking/settings", "organizer", "viewer", 200
+    ),
+    ("PUT", "/events/{eventId}/tracking/settings"): Case(
+        "/events/{public}/tracking/settings", "admin", "other_organizer", 200, {"mapPublic": True}
+    ),
     ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
     ("GET", "/me"): Case("/me", "official", "client_relay", 200),
     ("GET", "/users"): Case("/users", "admin", "organizer", 200),
@@ -214,6 +233,12 @@ PUBLIC = DOCS | {
     ("POST", "/api/auth/logout/"),
     ("POST", "/api/auth/password/reset/"),
     ("POST", "/api/auth/password/reset/confirm/"),
+    # Trackers authenticate their own way (tests/tracking/test_trackers.py): OwnTracks with
+    # HTTP Basic, Traccar Client / OsmAnd with a registered device's id.
+    ("POST", "/api/owntracks"),
+    ("POST", "/pub"),
+    ("GET", "/api/osmand"),
+    ("POST", "/api/osmand"),
     ("POST", "/event-status/negotiate"),  # the SignalR hub: private events refuse subscribing
 }
 

@@ -209,3 +209,15 @@ async def test_who_reads_whose_fixes(world: World) -> None:
     assert await _count(world, world.tokens["other_organizer"]) == 0
     latest = (await world.client.get(f"{REPORTS}latest/", headers=bearer(organizer))).json()
     assert [r["user"] for r in latest] == [world.users["rider"].id]
+    # A participant who pauses sharing is seen by nobody else; their own fixes stay theirs.
+    paused = await world.client.put(
+        "/api/tracking/sharing", json={"paused": True}, headers=bearer(rider)
+    )
+    assert paused.status_code == 200
+    assert await _count(world, organizer) == 0
+    assert await _count(world, rider) == 2
+    resumed = await world.client.put(
+        "/api/tracking/sharing", json={"paused": False}, headers=bearer(rider)
+    )
+    assert resumed.json() == {"paused": False}
+    assert await _count(world, organizer) == 1

@@ -29,6 +29,7 @@ from trackside.platform import Platform
 from trackside.tracking.routes import auth as tracking_auth
 from trackside.tracking.routes import reports as location_reports
 from trackside.tracking.routes import socket as location_socket
+from trackside.tracking.routes import trackers, tracking
 from trackside.web.pages import STATIC_DIR
 
 DESCRIPTION = """Race timing, scoring and live race data.
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tracking_auth,
         location_reports,
         location_socket,
+        trackers,
+        tracking,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
