@@ -192,6 +192,20 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", "/events/{eventId}/tracking/settings"): Case(
         "/events/{public}/tracking/settings", "admin", "other_organizer", 200, {"mapPublic": True}
     ),
+    # An event's map: its organizers and tracked participants (public when its settings say).
+    ("GET", "/events/{eventId}/tracking/map"): Case(
+        "/events/{public}/tracking/map", "organizer", "viewer", 200
+    ),
+    ("GET", "/events/{eventId}/tracking/checkpoints"): Case(
+        "/events/{private}/tracking/checkpoints", "admin", "official", 200
+    ),
+    ("PUT", "/events/{eventId}/tracking/checkpoints"): Case(
+        "/events/{public}/tracking/checkpoints",
+        "organizer",
+        "other_organizer",
+        200,
+        {"checkpoints": [{"name": "S", "kind": "circle", "center": [1, 2], "radiusM": 9}]},
+    ),
     ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
     ("GET", "/me"): Case("/me", "official", "client_relay", 200),
     ("GET", "/users"): Case("/users", "admin", "organizer", 200),

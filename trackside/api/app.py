@@ -27,6 +27,7 @@ from trackside.events.routes import (
 )
 from trackside.platform import Platform
 from trackside.tracking.routes import auth as tracking_auth
+from trackside.tracking.routes import map as tracking_map
 from trackside.tracking.routes import reports as location_reports
 from trackside.tracking.routes import socket as location_socket
 from trackside.tracking.routes import trackers, tracking
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         location_socket,
         trackers,
         tracking,
+        tracking_map,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

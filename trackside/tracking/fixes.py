@@ -28,6 +28,12 @@ ACCOUNT_DEVICE = "account"
 MAX_FUTURE_S = 24 * 3600
 
 
+def default_tid(name: str) -> str:
+    """A tracker id for the map and OwnTracks when the tracker sent none: the name's last two
+    characters, as OwnTracks makes one from a device name."""
+    return name[-2:].upper()
+
+
 class BadFix(ValueError):
     """A message that is not a usable fix; ``field`` names the culprit."""
 

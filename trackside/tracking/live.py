@@ -22,7 +22,7 @@ from trackside.events.ingest import EventLocks
 from trackside.events.manager import ProcessorManager
 from trackside.live.broker import Broker
 from trackside.tracking import service
-from trackside.tracking.fixes import NewFix
+from trackside.tracking.fixes import NewFix, default_tid
 from trackside.tracking.service import Window
 from trackside.tracking.writer import FixWriter, Stored
 
@@ -38,7 +38,7 @@ def fix_card(fix: NewFix, username: str) -> dict[str, Any]:
     return {
         "userId": fix.user_id,
         "name": username,
-        "tid": tid if isinstance(tid, str) and tid else username[:2].upper(),
+        "tid": tid if isinstance(tid, str) and tid else default_tid(username),
         "lat": fix.latitude,
         "lon": fix.longitude,
         "time": fix.time.isoformat(),

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from trackside.tracking import reports
+from trackside.tracking.fixes import default_tid
 from trackside.tracking.models import Checkpoint, LocationFix
 
 Username = Annotated[
@@ -260,7 +261,7 @@ def card(row: LocationFix, username: str) -> dict[str, Any]:
     return {
         "userId": row.user_id,
         "name": username,
-        "tid": extra.get("tid") or username[:2].upper(),
+        "tid": extra.get("tid") or default_tid(username),
         "lat": row.latitude,
         "lon": row.longitude,
         "time": row.time.isoformat(),

@@ -17,7 +17,7 @@ from trackside.accounts import people as accounts
 from trackside.api.deps import DbDep, PlatformDep
 from trackside.errors import NotFound
 from trackside.tracking import reports, service
-from trackside.tracking.fixes import BadFix, NewFix
+from trackside.tracking.fixes import BadFix, NewFix, default_tid
 from trackside.tracking.protocols import (
     TrackerFix,
     osmand_json,
@@ -104,7 +104,7 @@ async def _friends(db: DbDep, user_id: int) -> list[dict]:
     cards: list[dict] = []
     for row in rows:
         name = names.get(row.user_id, str(row.user_id))
-        tid = reports.attributes(row).get("tid") or name[:2].upper()
+        tid = reports.attributes(row).get("tid") or default_tid(name)
         cards.append({"_type": "card", "name": name, "tid": tid})
         cards.append(
             owntracks_card(
