@@ -199,6 +199,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/events/{eventId}/tracking/checkpoints"): Case(
         "/events/{private}/tracking/checkpoints", "admin", "official", 200
     ),
+    ("GET", "/events/{eventId}/tracking/splits"): Case(
+        "/events/{private}/tracking/splits", "organizer", "viewer", 200
+    ),
     ("PUT", "/events/{eventId}/tracking/checkpoints"): Case(
         "/events/{public}/tracking/checkpoints",
         "organizer",

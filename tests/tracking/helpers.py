@@ -36,3 +36,15 @@ def at(day: int, hour: int, minute: int = 0, second: float = 0) -> str:
     whole = int(second)
     micro = round((second - whole) * 1_000_000)
     return datetime(2025, 6, day, hour, minute, whole, micro, tzinfo=UTC).isoformat()
+
+
+async def tracked(world: World, event_id: int, name: str) -> str:
+    """A new account tracked in the event (added by its organizer); its access token."""
+    token = await new_user(world, name)
+    added = await world.client.post(
+        f"/events/{event_id}/tracking/participants",
+        json={"username": name},
+        headers=world.auth("organizer"),
+    )
+    assert added.status_code == 201, added.text
+    return token

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from tests.api.world import World
 from tests.events.livefeed import serving
-from tests.tracking.helpers import at, bearer, new_user
+from tests.tracking.helpers import at, bearer, new_user, tracked
 
 COURSE = {
     "checkpoints": [
@@ -23,16 +23,7 @@ COURSE = {
 
 
 async def _field(world: World, *names: str) -> dict[str, str]:
-    tokens = {}
-    for name in names:
-        tokens[name] = await new_user(world, name)
-        added = await world.client.post(
-            f"/events/{world.ids['public']}/tracking/participants",
-            json={"username": name},
-            headers=world.auth("organizer"),
-        )
-        assert added.status_code == 201
-    return tokens
+    return {name: await tracked(world, world.ids["public"], name) for name in names}
 
 
 async def _fix(world: World, token: str, lat: float, lon: float, when: str, **extra) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from trackside.events.loops import TrackConfig
 from trackside.events.racelog import LogRecord
 from trackside.events.results import ResultKeeper
-from trackside.feeds import controllog_codec
+from trackside.feeds import checkpoint_records, controllog_codec
 from trackside.feeds.p3 import decode_hex_frame
 from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
 from trackside.feeds.records import FeedError
@@ -178,6 +178,14 @@ class EventProcessor:
             return
         self.scorer.apply(record)
 
+    def _checkpoint(self, row: LogRecord) -> None:
+        """A GPS checkpoint crossing (tracking): splits are scored from the log by
+        ``timing.checkpoints``; here it is only checked."""
+        try:
+            checkpoint_records.decode(row.data)
+        except ValueError as exc:
+            self.diagnostics.bad_record(row, str(exc))
+
     async def save_all(self) -> None:
         """Keep the current classification of every session (the processor is stopping)."""
         async with self._lock, self._db_factory() as db:
@@ -206,4 +214,5 @@ _READERS = {
     "rmonitor": EventProcessor._rmonitor,
     "p3": EventProcessor._p3,
     "controllog": EventProcessor._controllog,
+    checkpoint_records.TYPE: EventProcessor._checkpoint,
 }

@@ -22,6 +22,7 @@ from trackside.events.ingest import EventLocks
 from trackside.events.manager import ProcessorManager
 from trackside.live.broker import Broker
 from trackside.tracking import service
+from trackside.tracking.crossings import CheckpointWatch
 from trackside.tracking.fixes import NewFix, default_tid
 from trackside.tracking.service import Window
 from trackside.tracking.writer import FixWriter, Stored
@@ -135,10 +136,13 @@ class Tracking:
         self.writer = FixWriter(db_factory, max_batch=settings.tracking_max_batch)
         self.membership = Membership(db_factory)
         self.map = MapFeed(self.membership, broker, settings.tracking_map_throttle_s)
-        self.writer.listeners.append(self.map.fixes_stored)
+        self.checkpoints = CheckpointWatch(db_factory, self.membership, event_locks, processors)
+        self.writer.listeners += [self.map.fixes_stored, self.checkpoints.fixes_stored]
 
     def participants_changed(self) -> None:
+        """Participants, sharing or a course changed: read them again on the next fix."""
         self.membership.invalidate()
+        self.checkpoints.invalidate()
 
     async def close(self) -> None:
         await self.writer.close()

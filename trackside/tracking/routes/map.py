@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -25,12 +26,19 @@ from trackside.errors import Forbidden, NotFound
 from trackside.events import service as events
 from trackside.live.broker import BrokerClosed, SubscriberLagged
 from trackside.platform import Platform
-from trackside.tracking import course, mapview, service
+from trackside.tracking import course, crossings, mapview, service
 from trackside.tracking.course import CheckpointSpec
 from trackside.tracking.live import topic
 from trackside.tracking.page import STATIC, map_page, not_found_page
 from trackside.tracking.routes.socket import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, socket_principal
-from trackside.tracking.schemas import CheckpointOut, CheckpointsIn, CheckpointsOut
+from trackside.tracking.schemas import (
+    CheckpointOut,
+    CheckpointsIn,
+    CheckpointsOut,
+    SplitOut,
+    SplitsOut,
+    StandingOut,
+)
 
 router = APIRouter(tags=["tracking"])
 
@@ -109,6 +117,36 @@ async def put_checkpoints(
     rows = await course.put(db, event.id, specs)
     platform.tracking.participants_changed()
     return CheckpointsOut(checkpoints=[CheckpointOut.of(row) for row in rows])
+
+
+@router.get("/events/{eventId}/tracking/splits", response_model=SplitsOut, responses=READERS)
+async def get_splits(event_id: EventId, principal: OptionalPrincipal, db: DbDep) -> SplitsOut:
+    """The session timed by checkpoints: each participant's splits (time since its start) and
+    positions (most checkpoints reached, then the shortest time), from the event log."""
+    await _check_reader(db, principal, event_id)
+    names, table = await crossings.splits(db, event_id)
+    return SplitsOut(
+        eventId=event_id,
+        checkpoints=names,
+        standings=[
+            StandingOut(
+                position=s.position,
+                userId=s.participant,
+                username=s.name,
+                reached=s.reached,
+                elapsedMs=s.elapsed_ms,
+                splits=[
+                    SplitOut(
+                        checkpoint=split.checkpoint,
+                        time=datetime.fromtimestamp(split.time_ms / 1000, UTC),
+                        elapsedMs=split.elapsed_ms,
+                    )
+                    for split in s.splits
+                ],
+            )
+            for s in table
+        ],
+    )
 
 
 @router.websocket("/ws/events/{eventId}/positions")
