@@ -32,7 +32,7 @@ PUBLIC: dict[str, frozenset[str]] = {
         {"service", "entries", "ingest", "manager", "processors", "live_reads", "loops", "hub"}
     ),
     "controllog": frozenset({"service", "source", "poller"}),
-    "tracking": frozenset({"live", "service"}),
+    "tracking": frozenset({"live", "service", "prune"}),
 }
 
 # Modules of ``api`` that everything server-side may use; the rest is the app's own wiring.

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from trackside import replay as replay_service
-from trackside.commands import clients, db, demo, serve, users
+from trackside.commands import clients, db, demo, serve, tracking, users
 from trackside.feeds.clock import format_duration, format_interval
 from trackside.relay.command import relay as relay_command
 from trackside.timing.results import engine_result
@@ -29,6 +29,7 @@ app.command()(demo.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(clients.app, name="clients")
+app.add_typer(tracking.app, name="tracking")
 
 
 @app.callback()

@@ -53,6 +53,11 @@ def test_line_and_circle_crossings_are_interpolated() -> None:
     assert crossing_time(HILL, a, b) == pytest.approx(15_000, abs=5)
     inside, out = TrackPoint(0, *north(600)), TrackPoint(1000, *north(700))
     assert crossing_time(HILL, inside, out) is None  # leaving is not entering
+    # Fixes on both sides of the circle, none inside: the track passed through it at 550 m.
+    before, after = TrackPoint(0, *north(500)), TrackPoint(20_000, *north(700))
+    assert crossing_time(HILL, before, after) == pytest.approx(5_000, abs=5)
+    wide = TrackPoint(0, *north(500, 60)), TrackPoint(20_000, *north(700, 60))
+    assert crossing_time(HILL, *wide) is None  # 60 m to the side of a 50 m circle
     beside = Line("Beside", north(100, 40), north(100, 80))
     assert crossing_time(beside, p, q) is None  # passes the line's end
 

@@ -74,19 +74,24 @@ def _line_fraction(line: Line, p: TrackPoint, q: TrackPoint) -> float | None:
 
 
 def _circle_fraction(circle: Circle, p: TrackPoint, q: TrackPoint) -> float | None:
-    """Where along p→q the track enters the circle (from outside), or None."""
+    """Where along p→q the track enters the circle from outside (passing through counts too:
+    fixes may be sparser than the circle is wide), or None."""
     s = _project(circle.center, (p.lat, p.lon))
     e = _project(circle.center, (q.lat, q.lon))
     r = circle.radius_m
-    if math.hypot(*s) <= r or math.hypot(*e) > r:
-        return None
+    if math.hypot(*s) <= r:
+        return None  # already inside
     dx, dy = e[0] - s[0], e[1] - s[1]
     a = dx * dx + dy * dy
+    if a == 0:
+        return None
     b = 2 * (s[0] * dx + s[1] * dy)
     c = s[0] * s[0] + s[1] * s[1] - r * r
-    root = math.sqrt(max(0.0, b * b - 4 * a * c))
-    t = (-b - root) / (2 * a)
-    return min(1.0, max(0.0, t))
+    discriminant = b * b - 4 * a * c
+    if discriminant < 0:
+        return None  # passes by
+    t = (-b - math.sqrt(discriminant)) / (2 * a)
+    return t if 0 < t <= 1 else None
 
 
 def crossing_time(shape: CheckpointShape, p: TrackPoint, q: TrackPoint) -> int | None:
