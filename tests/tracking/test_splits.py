@@ -62,6 +62,7 @@ async def test_tracks_become_checkpoint_records_and_splits(world: World) -> None
     )
     assert again.status_code == 200
 
+    await world.platform.tracking.writer.settled()  # checkpoints are found beside the writer
     async with world.platform.db_factory() as db:
         log = await ingest.source_data(db, event, "tracking", "checkpoint")
     assert len(log) == 6  # three checkpoints, two participants, once each

@@ -48,6 +48,9 @@ class FixWriter:
         self.max_batch = max_batch
         self._queue: asyncio.Queue[tuple[NewFix, asyncio.Future[Stored]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._fresh: asyncio.Queue[list[Stored]] = asyncio.Queue()
+        self._notifier: asyncio.Task[None] | None = None
+        self._notifying = False
         self._closed = False
         self.listeners: list[Listener] = []
         self.batches = 0  # transactions committed (the benchmark reports fixes per batch)
@@ -79,6 +82,12 @@ class FixWriter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._notifier is not None:
+            while not self._fresh.empty() and not self._notifier.done():
+                await asyncio.sleep(0.01)
+            self._notifier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._notifier
 
     async def _run(self) -> None:
         while True:
@@ -98,12 +107,29 @@ class FixWriter:
                 if not future.done():
                     future.set_result(result)
             fresh = [result for result in results if not result.duplicate]
-            if fresh:
-                for listener in self.listeners:
-                    try:
-                        await listener(fresh)
-                    except Exception:
-                        log.exception("a tracking listener failed on %d fixes", len(fresh))
+            if fresh and self.listeners:
+                # The listeners (map, checkpoints) run beside the writer, not in its way.
+                self._fresh.put_nowait(fresh)
+                if self._notifier is None:
+                    self._notifier = asyncio.create_task(self._notify(), name="tracking-notify")
+
+    async def _notify(self) -> None:
+        while True:
+            fresh = await self._fresh.get()
+            self._notifying = True
+            while not self._fresh.empty():
+                fresh = fresh + self._fresh.get_nowait()
+            for listener in self.listeners:
+                try:
+                    await listener(fresh)
+                except Exception:
+                    log.exception("a tracking listener failed on %d fixes", len(fresh))
+            self._notifying = self._fresh.qsize() > 0
+
+    async def settled(self) -> None:
+        """Wait until every queued fix is written and the listeners have seen it."""
+        while not self._queue.empty() or not self._fresh.empty() or self._notifying:
+            await asyncio.sleep(0.005)
 
     async def _store(self, fixes: list[NewFix]) -> list[Stored]:
         async with self._db_factory() as db:
