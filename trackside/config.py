@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     tracking_retention_days: int = Field(
         default=365, ge=1, description="Fixes in no event are kept this long (prune)."
     )
+    tracking_osmand_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Also serve the OsmAnd / Traccar Client protocol at / on this port (on "
+        "TRACKSIDE_HOST), as Traccar serves it on 5055.",
+    )
     tracking_max_batch: int = Field(
         default=500, ge=1, description="Fixes written per transaction at most."
     )

@@ -5,11 +5,16 @@ Duplicates (same device, same device time) are stored once; late fixes are accep
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.api.world import PASSWORD, World
+from tests.databases import test_settings
+from tests.events.livefeed import free_port
 from tests.tracking.helpers import bearer, new_user
+from trackside.config import Settings
 
 REPORTS = "/api/location-reports/"
 
@@ -273,3 +278,23 @@ async def test_devices_and_participants(world: World) -> None:
         path, json={"username": "ghost"}, headers=world.auth("organizer")
     )
     assert nobody.status_code == 422
+
+
+class TestOsmAndPort:
+    """With ``tracking_osmand_port`` the protocol is also served at ``/`` on its own port."""
+
+    @pytest.fixture
+    def settings(self, tmp_path: Path, database_url: str | None) -> Settings:
+        return test_settings(tmp_path / "data", database_url, tracking_osmand_port=free_port())
+
+    async def test_the_port_takes_a_query_fix(self, world: World) -> None:
+        token = await new_user(world, "ola")
+        await _device(world, token, "48241179")
+        port = world.platform.settings.tracking_osmand_port
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            sent = await http.get(f"/?{OSMAND_QUERY}")
+            assert sent.status_code == 200 and sent.content == b""
+            unknown = await http.post("/", data={"id": "nope", "lat": "1", "lon": "2"})
+            assert unknown.status_code == 400
+        (fix,) = await _reports(world, token)
+        assert fix["timestamp"] == "2025-06-01T10:00:00Z" and fix["source"] == "osmand"

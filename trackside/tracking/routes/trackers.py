@@ -5,17 +5,22 @@ device token, or the account's password), OsmAnd the ``id`` of a registered devi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
 
 import orjson
-from fastapi import APIRouter, Request, Response
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from trackside.accounts import people as accounts
 from trackside.api.deps import DbDep, PlatformDep
 from trackside.errors import NotFound
+from trackside.platform import Platform
 from trackside.tracking import reports, service
 from trackside.tracking.fixes import BadFix, NewFix, default_tid
 from trackside.tracking.protocols import (
@@ -27,7 +32,37 @@ from trackside.tracking.protocols import (
     owntracks_fix,
 )
 
-router = APIRouter(tags=["tracking"])
+
+@asynccontextmanager
+async def osmand_port(app: FastAPI) -> AsyncIterator[None]:
+    """With ``tracking_osmand_port`` set, the OsmAnd protocol is served at ``/`` on that port
+    too (trackers configured for a Traccar server's 5055 work unchanged)."""
+    platform: Platform = app.state.platform
+    port = platform.settings.tracking_osmand_port
+    if port is None:
+        yield
+        return
+    side = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    side.state.platform = platform
+    side.add_api_route("/", osmand_post, methods=["GET", "POST"])
+    config = uvicorn.Config(
+        side, host=platform.settings.host, port=port, lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()  # could not bind: say why
+            raise RuntimeError(f"the OsmAnd port {port} could not be served")
+        await asyncio.sleep(0.01)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await serving
+
+
+router = APIRouter(tags=["tracking"], lifespan=osmand_port)
 
 OWNTRACKS_DOC = {
     200: {"description": "The friends' last locations: OwnTracks `location` and `card` objects"},
