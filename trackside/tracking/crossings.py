@@ -78,7 +78,6 @@ class CheckpointWatch:
             shapes = await self._shapes(db)
             if not shapes:
                 return
-            batch_ids = [item.id for item in stored]
             found: dict[int, list[CheckpointCrossing]] = {}
             for item in sorted(stored, key=lambda s: s.fix.time):
                 fix = item.fix
@@ -87,7 +86,7 @@ class CheckpointWatch:
                     if not event_shapes or not window.start <= fix.time <= window.end:
                         continue
                     name = names.get(fix.user_id, str(fix.user_id))
-                    for crossing in await _crossings(db, window, item, batch_ids, event_shapes):
+                    for crossing in await _crossings(db, window, item, event_shapes):
                         found.setdefault(window.event_id, []).append(
                             CheckpointCrossing(fix.user_id, name, crossing[0], crossing[1])
                         )
@@ -113,14 +112,15 @@ async def _crossings(
     db: AsyncSession,
     window: Window,
     item: Stored,
-    batch_ids: list[int],
     shapes: list[CheckpointShape],
 ) -> list[tuple[str, int]]:
     fix = item.fix
+    # Stored before it (a smaller id) yet later in time: this fix arrived late. Ids, not what
+    # is stored now, so the answer is the same however far behind the writer this runs.
     later = await db.scalar(
         select(LocationFix.id)
         .where(LocationFix.user_id == fix.user_id, LocationFix.time > fix.time)
-        .where(LocationFix.time <= window.end, LocationFix.id.not_in(batch_ids))
+        .where(LocationFix.time <= window.end, LocationFix.id < item.id)
         .limit(1)
     )
     if later is not None:
@@ -129,7 +129,7 @@ async def _crossings(
         await db.execute(
             select(LocationFix.time, LocationFix.latitude, LocationFix.longitude)
             .where(LocationFix.user_id == fix.user_id, LocationFix.time < fix.time)
-            .where(LocationFix.time >= window.start)
+            .where(LocationFix.time >= window.start, LocationFix.id < item.id)
             .order_by(LocationFix.time.desc())
             .limit(1)
         )
