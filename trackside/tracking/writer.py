@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -134,25 +134,32 @@ class FixWriter:
     async def _store(self, fixes: list[NewFix]) -> list[Stored]:
         async with self._db_factory() as db:
             known = await _stored_ids(db, fixes)
-            rows: dict[tuple, LocationFix] = {}
+            fresh: dict[tuple, NewFix] = {}
             for fix in fixes:
-                if fix.key not in known and fix.key not in rows:
-                    rows[fix.key] = _row(fix)
-            db.add_all(rows.values())
-            try:
-                await db.commit()
-            except IntegrityError:  # another node stored one of them meanwhile: one by one
-                await db.rollback()
-                return await self._store_one_by_one(fixes)
+                if fix.key not in known and fix.key not in fresh:
+                    fresh[fix.key] = fix
+            ids: dict[tuple, int] = {}
+            if fresh:
+                # One multi-row INSERT (Core, not the ORM's unit of work: 5x faster a batch).
+                statement = insert(LocationFix).returning(
+                    LocationFix.id, sort_by_parameter_order=True
+                )
+                try:
+                    result = await db.execute(statement, [_values(f) for f in fresh.values()])
+                    ids = dict(zip(fresh, result.scalars().all(), strict=True))
+                    await db.commit()
+                except IntegrityError:  # another node stored one of them meanwhile
+                    await db.rollback()
+                    return await self._store_one_by_one(fixes)
             self.batches += 1
-            self.stored += len(rows)
+            self.stored += len(fresh)
         first_seen: set[tuple] = set()
         results = []
         for fix in fixes:
             if fix.key in known:
                 results.append(Stored(known[fix.key], fix, True))
             else:
-                results.append(Stored(rows[fix.key].id, fix, fix.key in first_seen))
+                results.append(Stored(ids[fix.key], fix, fix.key in first_seen))
                 first_seen.add(fix.key)
         return results
 
@@ -164,9 +171,10 @@ class FixWriter:
                 if fix.key in known:
                     results.append(Stored(known[fix.key], fix, True))
                     continue
-                row = _row(fix)
-                db.add(row)
                 try:
+                    row_id = await db.scalar(
+                        insert(LocationFix).values(**_values(fix)).returning(LocationFix.id)
+                    )
                     await db.commit()
                 except IntegrityError:
                     await db.rollback()
@@ -175,7 +183,7 @@ class FixWriter:
                     continue
                 self.batches += 1
                 self.stored += 1
-                results.append(Stored(row.id, fix, False))
+                results.append(Stored(int(row_id), fix, False))
         return results
 
 
@@ -191,20 +199,22 @@ async def _stored_ids(db: AsyncSession, fixes: list[NewFix]) -> dict[tuple, int]
     return {(user, device, time): id_ for id_, user, device, time in rows.all()}
 
 
-def _row(fix: NewFix) -> LocationFix:
-    return LocationFix(
-        user_id=fix.user_id,
-        device_key=fix.device_key,
-        source=fix.source,
-        time=fix.time,
-        received_at=fix.received_at,
-        latitude=fix.latitude,
-        longitude=fix.longitude,
-        accuracy=fix.accuracy,
-        altitude=fix.altitude,
-        speed=fix.speed,
-        heading=fix.heading,
-        battery=fix.battery,
-        event_id=fix.event_id,
-        attributes=json.dumps(fix.attributes, separators=(",", ":")) if fix.attributes else None,
-    )
+def _values(fix: NewFix) -> dict[str, object]:
+    return {
+        "user_id": fix.user_id,
+        "device_key": fix.device_key,
+        "source": fix.source,
+        "time": fix.time,
+        "received_at": fix.received_at,
+        "latitude": fix.latitude,
+        "longitude": fix.longitude,
+        "accuracy": fix.accuracy,
+        "altitude": fix.altitude,
+        "speed": fix.speed,
+        "heading": fix.heading,
+        "battery": fix.battery,
+        "event_id": fix.event_id,
+        "attributes": (
+            json.dumps(fix.attributes, separators=(",", ":")) if fix.attributes else None
+        ),
+    }

@@ -164,6 +164,10 @@
     };
   }
 
+  map.on("resize", () => {
+    // A phone turned round, or the window resized: keep the followed participant in view.
+    if (followed && followed.last) map.panTo([followed.last.lat, followed.last.lon]);
+  });
   setInterval(refresh, 5000);
   connect();
 })();
