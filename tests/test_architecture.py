@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "trackside"
 
 CORE = ("feeds", "timing", "live")
-PACKAGES = ("accounts", "events", "controllog", "judging", "iracing")
+PACKAGES = ("accounts", "events", "controllog", "judging", "iracing", "tracking")
 SERVER_SIDE = (*PACKAGES, "api", "store", "platform", "commands", "web", "relay", "sim", "cli")
 
 # What other packages may import of each package: its service modules.
@@ -34,6 +34,7 @@ PUBLIC: dict[str, frozenset[str]] = {
     "controllog": frozenset({"service", "source", "poller"}),
     "judging": frozenset({"service", "records", "claims"}),
     "iracing": frozenset({"connections", "sync", "imports"}),
+    "tracking": frozenset({"live", "service", "prune"}),
 }
 
 # Modules of ``api`` that everything server-side may use; the rest is the app's own wiring.

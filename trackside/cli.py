@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def build_app() -> typer.Typer:
     import typer
 
-    from trackside.commands import clients, db, demo, replay, results, serve, users
+    from trackside.commands import clients, db, demo, replay, results, serve, tracking, users
     from trackside.relay.command import relay as relay_command
 
     # No local variables in tracebacks: the relay's client secret is one.
@@ -34,6 +34,7 @@ def build_app() -> typer.Typer:
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="users")
     app.add_typer(clients.app, name="clients")
+    app.add_typer(tracking.app, name="tracking")
 
     @app.callback()
     def root() -> None:

@@ -118,6 +118,31 @@ class Settings(BaseSettings):
         description="Fernet key for secrets kept at rest (iRacing tokens); default: a 0600 "
         "key file in data_dir, made on first use.",
     )
+    # Location tracking (trackside/tracking): the live map and the fix writer.
+    tracking_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Map tiles of the live map ({z}/{x}/{y}); empty: no tiles (a blank map).",
+    )
+    tracking_tile_attribution: str = "&copy; OpenStreetMap contributors"
+    tracking_map_throttle_s: float = Field(
+        default=1.0, ge=0, description="At most one map update per participant this often."
+    )
+    tracking_stale_s: float = Field(
+        default=120.0, gt=0, description="A participant unheard of this long shows as stale."
+    )
+    tracking_retention_days: int = Field(
+        default=365, ge=1, description="Fixes in no event are kept this long (prune)."
+    )
+    tracking_osmand_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Also serve the OsmAnd / Traccar Client protocol at / on this port (on "
+        "TRACKSIDE_HOST), as Traccar serves it on 5055.",
+    )
+    tracking_max_batch: int = Field(
+        default=500, ge=1, description="Fixes written per transaction at most."
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

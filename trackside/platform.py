@@ -6,6 +6,7 @@ The API's lifespan and the CLI both start one, so they share one way to reach th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,6 +29,9 @@ from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
 
+if TYPE_CHECKING:
+    from trackside.tracking.live import Tracking
+
 
 @dataclass(slots=True)
 class Platform:
@@ -47,6 +51,7 @@ class Platform:
     classification: Desk
     iracing: IRacing
     iracing_sync: BackgroundSync
+    tracking: Tracking
     # What packages add to an account's access token (the judging app's ``juez_id``).
     claim_sources: tuple[judging_claims.ClaimSource, ...] = ()
     judging_locks: EventLocks = field(default_factory=EventLocks)
@@ -73,6 +78,8 @@ class Platform:
         event_locks = EventLocks()
         control_logs = ControlLogs(event_locks, processors)
         iracing = IRacing(settings)
+        from trackside.tracking.live import Tracking  # it reaches accounts, which need Platform
+
         return cls(
             settings=settings,
             engine=engine,
@@ -97,6 +104,7 @@ class Platform:
             claim_sources=(judging_claims.judge_claims,),
             iracing=iracing,
             iracing_sync=BackgroundSync(db_factory, iracing),
+            tracking=Tracking(settings, db_factory, broker, event_locks, processors),
         )
 
     async def ready(self) -> bool:
@@ -115,6 +123,7 @@ class Platform:
             await self.control_log_poller.close()
             await self.iracing_sync.close()
             await self.iracing.close()
+            await self.tracking.close()
             await self.processors.close()
             await self.broker.close()
             await self.limiter.close()

@@ -285,6 +285,53 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/competencias/{competition_id}/detener/"): judged(
         "/api/competencias/{running_competition}/detener/", "official", "judge", 200
     ),
+    # Location tracking (tests/tracking/): a user account's own fixes; machines have none.
+    ("GET", "/api/auth/user/"): Case("/api/auth/user/", "viewer", "client_partner", 200),
+    ("POST", "/api/location-reports/"): Case(
+        "/api/location-reports/", "viewer", "client_partner", 201, {"latitude": 1, "longitude": 2}
+    ),
+    ("GET", "/api/location-reports/"): Case(
+        "/api/location-reports/", "official", "client_relay", 200
+    ),
+    ("GET", "/api/location-reports/latest/"): Case(
+        "/api/location-reports/latest/", "organizer", "client_partner", 200
+    ),
+    ("POST", "/api/tracking/devices"): Case(
+        "/api/tracking/devices", "viewer", "client_partner", 201, {}
+    ),
+    ("PUT", "/api/tracking/sharing"): Case(
+        "/api/tracking/sharing", "viewer", "client_relay", 200, {"paused": True}
+    ),
+    ("POST", "/events/{eventId}/tracking/participants"): Case(
+        "/events/{public}/tracking/participants",
+        "organizer",
+        "official",
+        201,
+        {"username": "viewer"},
+    ),
+    ("GET", "/events/{eventId}/tracking/settings"): Case(
+        "/events/{private}/tracking/settings", "organizer", "viewer", 200
+    ),
+    ("PUT", "/events/{eventId}/tracking/settings"): Case(
+        "/events/{public}/tracking/settings", "admin", "other_organizer", 200, {"mapPublic": True}
+    ),
+    # An event's map: its organizers and tracked participants (public when its settings say).
+    ("GET", "/events/{eventId}/tracking/map"): Case(
+        "/events/{public}/tracking/map", "organizer", "viewer", 200
+    ),
+    ("GET", "/events/{eventId}/tracking/checkpoints"): Case(
+        "/events/{private}/tracking/checkpoints", "admin", "official", 200
+    ),
+    ("GET", "/events/{eventId}/tracking/splits"): Case(
+        "/events/{private}/tracking/splits", "organizer", "viewer", 200
+    ),
+    ("PUT", "/events/{eventId}/tracking/checkpoints"): Case(
+        "/events/{public}/tracking/checkpoints",
+        "organizer",
+        "other_organizer",
+        200,
+        {"checkpoints": [{"name": "S", "kind": "circle", "center": [1, 2], "radiusM": 9}]},
+    ),
     ("GET", "/auth/me"): Case("/auth/me", "viewer", "client_partner", 200),
     ("GET", "/me"): Case("/me", "official", "client_relay", 200),
     ("GET", "/users"): Case("/users", "admin", "organizer", 200),
@@ -330,6 +377,20 @@ PUBLIC = DOCS | {
     ("POST", "/oauth/token"),
     ("GET", "/realms/{realm}/.well-known/openid-configuration"),
     ("GET", "/realms/{realm}/protocol/openid-connect/certs"),
+    # dj-rest-auth's ways in (tests/tracking/test_seed_accounts.py); logout ends a login
+    # by its refresh token, or only forgets the cookie.
+    ("POST", "/api/auth/registration/"),
+    ("POST", "/api/auth/registration/verify-email/"),
+    ("POST", "/api/auth/login/"),
+    ("POST", "/api/auth/logout/"),
+    ("POST", "/api/auth/password/reset/"),
+    ("POST", "/api/auth/password/reset/confirm/"),
+    # Trackers authenticate their own way (tests/tracking/test_trackers.py): OwnTracks with
+    # HTTP Basic, Traccar Client / OsmAnd with a registered device's id.
+    ("POST", "/api/owntracks"),
+    ("POST", "/pub"),
+    ("GET", "/api/osmand"),
+    ("POST", "/api/osmand"),
     ("POST", "/event-status/negotiate"),  # the SignalR hub: private events refuse subscribing
     ("GET", "/auth/iracing/callback"),  # iRacing's redirect: the single-use state names the user
 }

@@ -20,6 +20,7 @@ def test_type_names_are_the_codecs() -> None:
         "classification",
         "judge",
         "iracing",
+        "checkpoint",
     }
     assert [t.name for t in registry.TYPES.values() if not t.scored] == ["classification"]
 

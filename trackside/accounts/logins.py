@@ -182,3 +182,15 @@ def access_token(
         now=now,
         extra=claims,
     )
+
+
+async def logout(db: AsyncSession, token: str) -> bool:
+    """End the login a refresh token belongs to (its whole family); False if unknown."""
+    row = await db.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == opaque.digest(token))
+    )
+    if row is None:
+        return False
+    await revoke_family(db, row.family_id)
+    await db.commit()
+    return True

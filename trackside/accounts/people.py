@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -225,3 +227,12 @@ async def change_level(db: AsyncSession, user_id: int, level: int) -> User:
     await set_level(db, user, level)
     await db.commit()
     return user
+
+
+async def usernames(db: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:
+    """The usernames of these accounts, by id (unknown ids are left out)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    rows = await db.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows.all()}

@@ -33,6 +33,11 @@ from trackside.iracing import routes as iracing
 from trackside.judging import pages as judge_page
 from trackside.judging import routes as judging
 from trackside.platform import Platform
+from trackside.tracking.routes import auth as tracking_auth
+from trackside.tracking.routes import map as tracking_map
+from trackside.tracking.routes import reports as location_reports
+from trackside.tracking.routes import socket as location_socket
+from trackside.tracking.routes import trackers, tracking
 from trackside.web.pages import STATIC_DIR
 
 DESCRIPTION = """Race timing, scoring and live race data.
@@ -81,6 +86,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         judge_page,
         iracing,
         iracing_page,
+        tracking_auth,
+        location_reports,
+        location_socket,
+        trackers,
+        tracking,
+        tracking_map,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -33,6 +33,15 @@ def demo(
     exit_when_done: Annotated[
         bool, typer.Option(help="Stop the server when the feed ends (default: keep serving).")
     ] = False,
+    tracking: Annotated[
+        bool,
+        typer.Option(
+            "--tracking", help="A GPS-tracked field on a live map instead of a race feed."
+        ),
+    ] = False,
+    participants: Annotated[
+        int, typer.Option(help="With --tracking: how many participants move.", min=1, max=2000)
+    ] = 20,
 ) -> None:
     """Start the server, make a demo event, and drive a live race into it through the relay
     API. Open the printed URL to watch. Ctrl-C stops it."""
@@ -84,6 +93,12 @@ def demo(
             await asyncio.sleep(0.05)
         bound = server.servers[0].sockets[0].getsockname()[1]
         base = f"http://{host}:{bound}"
+        if tracking:
+            await _tracking(app.state.platform, host, bound)
+            if exit_when_done:
+                server.should_exit = True
+            await serving
+            return
         event = await demo_service.create_demo_event(
             app.state.platform, f"{title} {time.strftime('%Y-%m-%d %H:%M')}"
         )
@@ -109,6 +124,29 @@ def demo(
         if exit_when_done:
             server.should_exit = True
         await serving
+
+    async def _tracking(platform, host: str, bound: int) -> None:  # type: ignore[no-untyped-def]
+        import time
+
+        from trackside.commands import demo_tracking
+        from trackside.sim.tracking import SimulatedField
+
+        sim = SimulatedField.make(participants, seed=seed)
+        name = f"trackside demo trail run {time.strftime('%Y-%m-%d %H:%M')}"
+        iss = f"http://{host}:{bound}/realms/{platform.settings.realm}"
+        demo = await demo_tracking.create_tracking_event(platform, name, sim, iss)
+        base = f"http://{host}:{bound}"
+        console.print(f"[bold green]Live map:[/] {base}/events/{demo.event_id}/map")
+        console.print(f"Splits: {base}/events/{demo.event_id}/tracking/splits   (Ctrl-C to stop)")
+
+        def progress(t: float, saved: int) -> None:
+            if int(t) % 60 < speed:
+                console.print(f"{t / 60:.1f} min simulated, {saved} fixes saved")
+
+        saved = await demo_tracking.drive(
+            f"ws://{host}:{bound}", demo, sim, speed, minutes, on_tick=progress
+        )
+        console.print(f"[bold]Field finished:[/] {saved} fixes saved.")
 
     try:
         asyncio.run(main())

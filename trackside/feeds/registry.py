@@ -17,12 +17,14 @@ type               data                                   the scorer gets
 ``judge``          a judge's time, a manual start or stop  a ``JudgeRecord`` (``timing.manual``)
                    (JSON)
 ``iracing``        an imported iRacing session (JSON)      the ``RMonitorRecord``\\ s it stands for
+``checkpoint``     a GPS checkpoint crossing (JSON)        nothing: checked only; splits come
+                                                          from ``timing.checkpoints``
 ``classification`` an official's decision (JSON)          nothing: officials' decisions are
                                                           about a result, not the standings
                                                           (the server's classification book)
 =================  =====================================  ==================================
 
-The product areas to come (``checkpoint`` …) add a row: a decoder in
+A new kind of record adds a row: a decoder in
 ``feeds/`` whose records the scorer knows. A type the registry does not know is not scored
 (the processor reports it; replay counts it).
 """
@@ -44,6 +46,7 @@ P3 = "p3"
 CONTROLLOG = "controllog"  # feeds.controllog_codec.RECORD_TYPE
 CLASSIFICATION = "classification"  # feeds.classification_records.RECORD_TYPE
 JUDGE = "judge"  # feeds.judge_records.RECORD_TYPE
+CHECKPOINT = "checkpoint"  # feeds.checkpoint_records.TYPE: a GPS checkpoint crossing
 IRACING = "iracing"  # feeds.iracing: an imported iRacing session's results and laps
 
 ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord | JudgeRecord
@@ -119,6 +122,18 @@ def _iracing(data: str) -> Decoded:
         return Decoded(bad=(str(exc),))
 
 
+def _checkpoint(data: str) -> Decoded:
+    """A GPS checkpoint crossing: checked here; splits are scored from the log by
+    ``timing.checkpoints`` (the tracking package's splits), not by the standings' scorer."""
+    from trackside.feeds import checkpoint_records
+
+    try:
+        checkpoint_records.decode(data)
+    except ValueError as exc:
+        return Decoded(bad=(str(exc),))
+    return NOTHING
+
+
 def _classification(data: str) -> Decoded:
     """Checked only; the classification book reads it (it needs the record's source too)."""
     from trackside.feeds import classification_records
@@ -136,6 +151,7 @@ TYPES: dict[str, RecordType] = {
     CONTROLLOG: RecordType(CONTROLLOG, _controllog),
     JUDGE: RecordType(JUDGE, _judge),
     IRACING: RecordType(IRACING, _iracing),
+    CHECKPOINT: RecordType(CHECKPOINT, _checkpoint),
     CLASSIFICATION: RecordType(CLASSIFICATION, _classification, scored=False),
 }
 

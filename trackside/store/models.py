@@ -19,9 +19,18 @@ from trackside.iracing.models import (
 )
 from trackside.judging.models import Competition, Judge, Team, TimeRecord
 from trackside.store.base import Base
+from trackside.tracking.models import (
+    Checkpoint,
+    LocationFix,
+    TrackedParticipant,
+    TrackingDevice,
+    TrackingProfile,
+    TrackingSettings,
+)
 
 __all__ = [
     "Base",
+    "Checkpoint",
     "Competition",
     "ControlLogSource",
     "EmailToken",
@@ -35,6 +44,7 @@ __all__ = [
     "IracingParticipant",
     "IracingSession",
     "Judge",
+    "LocationFix",
     "LogRecord",
     "MachineClient",
     "Organization",
@@ -46,5 +56,9 @@ __all__ = [
     "SigningKey",
     "Team",
     "TimeRecord",
+    "TrackedParticipant",
+    "TrackingDevice",
+    "TrackingProfile",
+    "TrackingSettings",
     "User",
 ]
