@@ -5,7 +5,7 @@ The API's lifespan and the CLI both start one, so they share one way to reach th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from trackside.accounts.keys import KeyRing
 from trackside.accounts.mail import Mailer
 from trackside.accounts.passwords import Passwords
+from trackside.accounts.principals import CallerCache
 from trackside.accounts.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from trackside.accounts.tokens import TokenIssuer
 from trackside.config import Settings
@@ -42,6 +43,7 @@ class Platform:
     control_logs: ControlLogs
     control_log_poller: ControlLogPoller
     classification: Desk
+    relay_callers: CallerCache = field(default_factory=CallerCache)  # the relay's hot path
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:

@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         platform = await Platform.start(settings)
         app.state.platform = platform
         try:
+            await platform.processors.reconcile()  # live flags a server that died left behind
             await platform.control_log_poller.start()
             yield
         finally:

@@ -31,12 +31,28 @@ class IncomingRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PlacedRecord:
+    """A record of this batch as stored, with its place in the scoring order: what the event's
+    processor applies (it reads like a ``LogRecord`` row) without reading it back."""
+
+    position: int
+    source: str
+    seq: int
+    received_at_ms: int
+    type: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ack:
     source: str
     stored: int
     duplicates: int
     acked_seq: int
     placed: int  # records that joined the scoring order with this batch
+    # Those placed records when all of them came with this batch, in position order; empty when
+    # some were stored before (a batch that closed a gap): the processor reads the log then.
+    records: tuple[PlacedRecord, ...] = ()
 
 
 class EventLocks:
@@ -128,8 +144,16 @@ async def append(
 
         before = relay.acked_seq
         after = await _contiguous_end(db, event_id, source, before)
+        placed: tuple[PlacedRecord, ...] = ()
         if after > before:
             base = live.log_length
+            fresh_by_seq = {r.seq: r for r in fresh}
+            if all(seq in fresh_by_seq for seq in range(before + 1, after + 1)):
+                placed = tuple(
+                    PlacedRecord(base + seq - before, source, seq, r.received_at_ms, r.type, r.data)
+                    for seq in range(before + 1, after + 1)
+                    for r in (fresh_by_seq[seq],)
+                )
             await db.execute(
                 update(LogRecord)
                 .where(
@@ -152,6 +176,7 @@ async def append(
             duplicates=len(records) - len(fresh),
             acked_seq=relay.acked_seq,
             placed=after - before,
+            records=placed,
         )
 
 
