@@ -107,24 +107,18 @@ async def append(
         by_seq: dict[int, IncomingRecord] = {}
         for record in records:
             by_seq.setdefault(record.seq, record)  # the same seq twice in a batch: first wins
-        stored_seqs = (
-            set(
-                (
-                    await db.scalars(
-                        select(LogRecord.seq).where(
-                            LogRecord.event_id == event_id,
-                            LogRecord.source == source,
-                            LogRecord.seq.in_(list(by_seq)),
-                        )
-                    )
-                ).all()
-            )
-            if by_seq
-            else set()
-        )
-        fresh = [r for seq, r in sorted(by_seq.items()) if seq not in stored_seqs]
+        # Everything up to acked_seq is stored; of what lies beyond, one query says what is.
+        before = relay.acked_seq
+        stored_after = await _stored_after(db, event_id, source, before)
+        fresh = [r for seq, r in sorted(by_seq.items()) if seq > before and seq not in stored_after]
+        after = before
+        fresh_by_seq = {r.seq: r for r in fresh}
+        while after + 1 in stored_after or after + 1 in fresh_by_seq:
+            after += 1
+        base = live.log_length
         if fresh:
-            # One multi-row INSERT for the batch, not one statement per record.
+            # One multi-row INSERT for the batch, each record placed as it is stored when it
+            # joins the contiguous run (no UPDATE afterwards unless older records join too).
             await db.execute(
                 insert(LogRecord),
                 [
@@ -136,35 +130,32 @@ async def append(
                         "type": r.type,
                         "data": r.data,
                         "stored_at": now,
+                        "position": base + r.seq - before if r.seq <= after else None,
                     }
                     for r in fresh
                 ],
             )
-        await db.flush()
-
-        before = relay.acked_seq
-        after = await _contiguous_end(db, event_id, source, before)
         placed: tuple[PlacedRecord, ...] = ()
         if after > before:
-            base = live.log_length
-            fresh_by_seq = {r.seq: r for r in fresh}
-            if all(seq in fresh_by_seq for seq in range(before + 1, after + 1)):
+            if any(before < seq <= after for seq in stored_after):
+                # A batch that closed a gap: records stored earlier join the order too.
+                await db.execute(
+                    update(LogRecord)
+                    .where(
+                        LogRecord.event_id == event_id,
+                        LogRecord.source == source,
+                        LogRecord.seq > before,
+                        LogRecord.seq <= after,
+                    )
+                    .values(position=base + LogRecord.seq - before)
+                    .execution_options(synchronize_session=False)
+                )
+            else:
                 placed = tuple(
                     PlacedRecord(base + seq - before, source, seq, r.received_at_ms, r.type, r.data)
                     for seq in range(before + 1, after + 1)
                     for r in (fresh_by_seq[seq],)
                 )
-            await db.execute(
-                update(LogRecord)
-                .where(
-                    LogRecord.event_id == event_id,
-                    LogRecord.source == source,
-                    LogRecord.seq > before,
-                    LogRecord.seq <= after,
-                )
-                .values(position=base + LogRecord.seq - before)
-                .execution_options(synchronize_session=False)
-            )
             live.log_length = base + (after - before)
             relay.acked_seq = after
         if fresh:
@@ -180,19 +171,9 @@ async def append(
         )
 
 
-async def _contiguous_end(db: AsyncSession, event_id: int, source: str, after: int) -> int:
-    """The end of the unbroken run of seqs that follows ``after``."""
-    seqs = (
-        await db.scalars(
-            select(LogRecord.seq)
-            .where(LogRecord.event_id == event_id, LogRecord.source == source)
-            .where(LogRecord.seq > after)
-            .order_by(LogRecord.seq)
-        )
-    ).all()
-    end = after
-    for seq in seqs:
-        if seq != end + 1:
-            break
-        end = seq
-    return end
+async def _stored_after(db: AsyncSession, event_id: int, source: str, after: int) -> set[int]:
+    """The seqs of ``source`` stored beyond ``after`` (records that came after a gap)."""
+    query = select(LogRecord.seq).where(
+        LogRecord.event_id == event_id, LogRecord.source == source, LogRecord.seq > after
+    )
+    return set((await db.scalars(query)).all())
