@@ -50,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,12 +65,14 @@ import live_subscribers
 import orjson
 import psutil
 
+from trackside.events.classification_book import ClassificationBook
 from trackside.events.ingest import MAX_BATCH
 from trackside.feeds.capture import decode_lines, read_header
 from trackside.feeds.rmonitor import parse_lines
 from trackside.live.patch import LiveState
 from trackside.live.snapshot import SnapshotBuilder
-from trackside.timing.engine import RaceEngine
+from trackside.timing.results import session_result
+from trackside.timing.scorer import Scorer
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "rmonitor"
@@ -94,10 +97,20 @@ class Feed:
     warmup: list[Line]
     batches: list[list[Line]]
     batch_times: list[int]  # receive time of each batch (its latest line)
-    snapshot: bytes  # what a subscriber gets on connect after the warm-up
-    messages: list[bytes]  # the patch each batch produces
+    snapshot: bytes  # what a subscriber gets on connect after the warm-up (epoch 0)
+    messages: list[bytes]  # the patch each batch produces (epoch 0)
     full_json: int  # bytes of the full JSON snapshot every 5 s over the batches
     compact: dict[str, Any] = field(default_factory=dict)  # live_bytes.measure of the batches
+
+    def with_epoch(self, epoch: int) -> tuple[bytes, list[bytes]]:
+        """The snapshot and patches as the server's processor run ``epoch`` sends them."""
+
+        def stamped(data: bytes) -> bytes:
+            body = orjson.loads(data)
+            del body["epoch"]
+            return orjson.dumps({"type": body.pop("type"), "epoch": epoch, **body})
+
+        return stamped(self.snapshot), [stamped(message) for message in self.messages]
 
     @property
     def minutes(self) -> float:
@@ -131,10 +144,28 @@ def capture_blocks(path: Path) -> list[tuple[int, list[str]]]:
     return [block for block in blocks if block[1]]
 
 
-def _apply(engine: RaceEngine, lines: list[Line]) -> None:
+def _apply(scorer: Scorer, lines: list[Line]) -> None:
     for _, line in lines:  # as the server's processor does: one stored row at a time
         for record in parse_lines([line]):
-            engine.apply(record)
+            scorer.apply(record)
+
+
+class Offline:
+    """What the server's event processor makes of the lines: the same scorer, snapshot
+    builder and classification stamp (``events/processors.py``), with no database."""
+
+    def __init__(self) -> None:
+        self.scorer = Scorer()
+        self.builder = SnapshotBuilder(self.scorer)
+        sessions = self.scorer.engine.sessions
+        self.book = ClassificationBook(
+            lambda index: session_result(sessions[index], self.scorer.extras(index)),
+            lambda: len(sessions),
+        )
+        self.live = LiveState(self.body())
+
+    def body(self) -> dict[str, Any]:
+        return self.book.stamp(self.builder.build())
 
 
 def load_feed(data: Path, updates: int, batch_ms: int) -> Feed:
@@ -149,12 +180,11 @@ def load_feed(data: Path, updates: int, batch_ms: int) -> Feed:
     )
     warmup += [(at, line) for at, lines in race[:green] for line in lines]
 
-    engine = RaceEngine()
-    builder = SnapshotBuilder(engine)
-    live = LiveState(builder.build())
+    offline = Offline()
+    live = offline.live
     for start in range(0, len(warmup), MAX_BATCH):  # the warm-up goes in relay-sized posts
-        _apply(engine, warmup[start : start + MAX_BATCH])
-        live.update(builder.build())
+        _apply(offline.scorer, warmup[start : start + MAX_BATCH])
+        live.update(offline.body())
     snapshot = live.snapshot_message().data
 
     batches: list[list[Line]] = []
@@ -171,9 +201,9 @@ def load_feed(data: Path, updates: int, batch_ms: int) -> Feed:
         while block is not None and block[0] < opened + batch_ms:
             arrived += [(block[0], line) for line in block[1]]
             block = next(blocks, None)
-        _apply(engine, arrived)
+        _apply(offline.scorer, arrived)
         pending += arrived
-        message = live.update(builder.build())
+        message = live.update(offline.body())
         if message is None:
             continue  # nothing a viewer sees changed: these lines ride with the next batch
         batches.append(pending)
@@ -448,16 +478,22 @@ class Run:
     size: int
     interval_s: float
     settle_s: float
+    deflate: str = "off"
     result: dict[str, Any] = field(default_factory=dict)
     bytes: list[int] = field(default_factory=list)  # each subscriber's, snapshot included
+    digests: list[int] = field(default_factory=list)  # CRC-32 of each one's messages
+    wire: list[tuple[bool, int]] = field(default_factory=list)  # (offered deflate, bytes)
+    epoch: int | None = None
 
     def connect(self) -> None:
         processes = len(self.subscribers.pipes)
         shares = [self.size // processes + (i < self.size % processes) for i in range(processes)]
         rss_before = rss_mb(self.server_pid)
-        replies = self.subscribers.ask("connect", self.url, shares=shares)
+        replies = self.subscribers.ask("connect", self.url, self.deflate, shares=shares)
         connected = sum(r["connected"] for r in replies)
         bases = sorted({b for r in replies for b in r["bases"]})
+        epochs = sorted({e for r in replies for e in r["epochs"]})
+        self.epoch = epochs[0] if len(epochs) == 1 else None
         self.result.update(
             connected=connected,
             connect_seconds=max(r["seconds"] for r in replies),
@@ -517,6 +553,8 @@ class Run:
             connections_lost=sum(r["lost"] for r in replies),
         )
         self.bytes = [b for r in replies for b in r["bytes"]]
+        self.digests = [d for r in replies for d in r["digests"]]
+        self.wire = [tuple(w) for r in replies for w in r["wire"]]
         subscribers.ask("close")
 
 
@@ -528,7 +566,7 @@ def run_trackside(
     event: tuple[int, str, str],
     size: int,
     args: argparse.Namespace,
-) -> tuple[dict[str, Any], list[int]]:
+) -> Run:
     event_id, client_id, secret = event
     with httpx.Client(base_url=base, timeout=30) as http:
         reply = http.post(
@@ -564,6 +602,7 @@ def run_trackside(
             size,
             args.interval_ms / 1000,
             args.settle_ms / 1000,
+            args.deflate,
         )
         run.connect()
 
@@ -574,7 +613,7 @@ def run_trackside(
 
         with profiling(args.profile, server.pid, f"trackside-{size}"):
             run.drive(send, len(bodies))
-    return run.result, run.bytes
+    return run
 
 
 def run_baseline(
@@ -585,13 +624,16 @@ def run_baseline(
     control: socket.socket,
     size: int,
     args: argparse.Namespace,
+    epoch: int,
 ) -> dict[str, Any]:
+    snapshot, messages = feed.with_epoch(epoch)
+
     def post(kind: bytes, payload: bytes) -> None:
         control.sendall(HEADER.pack(kind, len(payload)) + payload)
         if control.recv(1) != b"k":
             raise RuntimeError("the baseline server stopped")
 
-    post(b"S", feed.snapshot)
+    post(b"S", snapshot)
     run = Run(
         subscribers,
         server.pid,
@@ -599,9 +641,10 @@ def run_baseline(
         size,
         args.interval_ms / 1000,
         args.settle_ms / 1000,
+        args.deflate,
     )
     run.connect()
-    run.drive(lambda index: post(b"U", feed.messages[index]), len(feed.messages))
+    run.drive(lambda index: post(b"U", messages[index]), len(messages))
     return run.result
 
 
@@ -618,11 +661,29 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _bytes_figures(feed: Feed, received: list[int]) -> dict[str, Any]:
-    expected = len(feed.snapshot) + sum(map(len, feed.messages))
+def _bytes_figures(feed: Feed, run: Run) -> dict[str, Any]:
+    """Per subscriber per minute of racing: message bytes (decompressed, pings aside) and
+    bytes on the wire, against the full-payload-every-5-s schemes; and whether what each
+    subscriber received is what the offline replay computes, byte for byte."""
+    received = run.bytes
+    snapshot, messages = feed.with_epoch(run.epoch or 0)
+    expected = len(snapshot) + sum(map(len, messages))
+    digest = 0
+    for data in (snapshot, *messages):
+        digest = zlib.crc32(data, digest)
     minutes = feed.minutes
     compact = feed.compact["bytes_per_minute"]
     ours = sum(received) / len(received) if received else 0
+    wire: dict[str, Any] = {}
+    for offered, name in ((True, "deflate"), (False, "no_deflate")):
+        sizes = [size for deflate, size in run.wire if deflate is offered]
+        if sizes:
+            per_minute = sum(sizes) / len(sizes) / minutes
+            wire[name] = {
+                "subscribers": len(sizes),
+                "bytes_per_minute": round(per_minute),
+                "vs_full_compact": round(per_minute / compact["full_every_5s"], 3),
+            }
     return {
         "trackside_patches": round(ours / minutes),
         "trackside_patches_without_snapshot": round(sum(map(len, feed.messages)) / minutes),
@@ -631,7 +692,10 @@ def _bytes_figures(feed: Feed, received: list[int]) -> dict[str, Any]:
         "trackside_vs_full_json": round(ours / feed.full_json, 3),
         "trackside_vs_full_compact": round(ours / minutes / compact["full_every_5s"], 3),
         "every_subscriber_got_the_same_bytes": min(received, default=0) == max(received, default=0),
-        "received_as_computed_offline": bool(received) and set(received) == {expected},
+        "received_as_computed_offline": bool(received)
+        and set(received) == {expected}
+        and set(run.digests) == {digest},
+        "on_the_wire": wire,
     }
 
 
@@ -650,6 +714,13 @@ def main() -> None:
         "--batch-ms", type=int, default=100, help="lines received this close go together"
     )
     parser.add_argument("--data", type=Path, default=DATA, help="folder of the captures")
+    parser.add_argument(
+        "--deflate",
+        choices=("on", "off", "mixed"),
+        default="mixed",
+        help="subscribers offering permessage-deflate (as browsers do): all, none, or every "
+        "other one (bytes on the wire are reported for each kind)",
+    )
     parser.add_argument(
         "--server-gc-threshold",
         default=None,
@@ -683,9 +754,10 @@ def main() -> None:
             baseline, baseline_port, control = start_baseline(children)
             subscribers = Subscribers(children, args.processes, len(feed.messages))
             for size, event in zip(sizes, world, strict=True):
-                ours, received = run_trackside(feed, subscribers, server, base, event, size, args)
+                run = run_trackside(feed, subscribers, server, base, event, size, args)
+                ours = run.result
                 theirs = run_baseline(
-                    feed, subscribers, baseline, baseline_port, control, size, args
+                    feed, subscribers, baseline, baseline_port, control, size, args, run.epoch or 0
                 )
                 p99, base_p99 = ours["latency_ms"]["p99"], theirs["latency_ms"]["p99"]
                 p50, base_p50 = ours["latency_ms"]["p50"], theirs["latency_ms"]["p50"]
@@ -698,7 +770,7 @@ def main() -> None:
                         "ratio_p99": ratio,
                         "ratio_p50": round(p50 / base_p50, 2) if p50 and base_p50 else None,
                         "within_1_5x": ratio is not None and ratio <= 1.5,
-                        "bytes_per_subscriber_per_minute": _bytes_figures(feed, received),
+                        "bytes_per_subscriber_per_minute": _bytes_figures(feed, run),
                         "server_rss_mb": ours.pop("rss_mb"),
                         "trackside": ours,
                         "baseline": theirs,

@@ -5,7 +5,8 @@ each new one, and ``broadcast`` every update's bytes to all of them. Updates com
 benchmark's driver over a TCP side channel, one frame per update (``kind`` byte, 4-byte
 big-endian length, payload): ``S`` sets the snapshot sent on connect, ``U`` broadcasts the
 payload, and each frame is acknowledged with one byte once handled. The driver sends exactly
-the bytes trackside sends for the same update, so both servers push the same frames.
+the bytes trackside sends for the same update, so both servers push the same frames (as text
+frames, compressed for the connections that negotiated permessage-deflate).
 
 Runs on uvloop when installed, as uvicorn (and so ``trackside serve``) does. Prints
 ``{"ws": port, "control": port}`` on stdout when listening; stops on SIGTERM or when the
@@ -33,7 +34,7 @@ async def main(host: str) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    snapshot = b""
+    snapshot = ""
     stop = asyncio.get_running_loop().create_future()
     handlers: set[asyncio.Task[None]] = set()
 
@@ -52,9 +53,9 @@ async def main(host: str) -> None:
                 kind, length = HEADER.unpack(await reader.readexactly(HEADER.size))
                 payload = await reader.readexactly(length)
                 if kind == b"S":
-                    snapshot = payload
+                    snapshot = payload.decode()
                 else:
-                    broadcast(server.connections, payload)
+                    broadcast(server.connections, payload.decode())  # one str, text frames
                 writer.write(b"k")
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass  # the driver is done, or we are stopping
@@ -68,7 +69,9 @@ async def main(host: str) -> None:
         asyncio.get_running_loop().add_signal_handler(
             signum, lambda: stop.done() or stop.set_result(None)
         )
-    async with serve(viewer, host, 0, compression=None, max_size=None, backlog=4096) as server:
+    # permessage-deflate for clients that offer it, as the websockets library does by default
+    # (and uvicorn, so trackside): both servers then compress for the same subscribers.
+    async with serve(viewer, host, 0, max_size=None, backlog=4096) as server:
         side = await asyncio.start_server(control, host, 0)
         ports = {
             "ws": server.sockets[0].getsockname()[1],

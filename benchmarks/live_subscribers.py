@@ -5,7 +5,11 @@ Each process holds its share of the connections and, for every update, notes the
 processes) and the bytes received. Clients are the websockets library's Sans-I/O
 ``ClientProtocol`` driven straight from ``asyncio.Protocol.data_received``: no task per
 connection, so the load generator spends as little CPU per frame as it can and the server is
-what gets measured. No compression is offered (neither server then compresses).
+what gets measured. A connection offers permessage-deflate (as browsers do) when asked to.
+
+Per connection: the message bytes (decompressed, pings aside), a CRC-32 of those messages in
+order (to compare with what an offline replay computes), and the bytes on the wire (everything
+the socket delivered after the handshake: frame headers, compressed payloads, pings).
 
 A message's version is read from the start of its JSON (``{"type":…,"version":n,…``): the
 first message a connection gets (the snapshot) sets its base, and version ``base + k + 1`` is
@@ -23,12 +27,14 @@ import asyncio
 import contextlib
 import resource
 import time
+import zlib
 from collections.abc import MutableSequence
 from multiprocessing.connection import Connection
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
@@ -36,6 +42,8 @@ from websockets.uri import parse_uri
 CONNECT_CONCURRENCY = 50  # handshakes in flight per process (well under the server's backlog)
 CONNECT_TIMEOUT_S = 60.0
 _VERSION = b'"version":'
+_EPOCH = b'"epoch":'
+_PING = b'{"type":"ping"'
 _INF = float("inf")
 
 
@@ -48,12 +56,13 @@ def raise_fd_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def version_of(data: bytes) -> int | None:
-    """The ``version`` of a live message, read from its first bytes without parsing it all."""
-    start = data.find(_VERSION, 0, 64)
+def version_of(data: bytes, key: bytes = _VERSION) -> int | None:
+    """The ``version`` (or another number ``key`` names) of a live message, read from its
+    first bytes without parsing it all."""
+    start = data.find(key, 0, 64)
     if start < 0:
         return None
-    start += len(_VERSION)
+    start += len(key)
     end = start
     while end < len(data) and 48 <= data[end] <= 57:
         end += 1
@@ -89,14 +98,19 @@ class Tally:
 class Subscriber(asyncio.Protocol):
     """One WebSocket connection: handshake, then frames parsed as they arrive."""
 
-    def __init__(self, url: str, tally: Tally) -> None:
-        self.protocol = ClientProtocol(parse_uri(url), max_size=None)
+    def __init__(self, url: str, tally: Tally, deflate: bool = False) -> None:
+        extensions = [ClientPerMessageDeflateFactory()] if deflate else None
+        self.protocol = ClientProtocol(parse_uri(url), max_size=None, extensions=extensions)
+        self.deflate = deflate
         self.tally = tally
         self.transport: asyncio.Transport | None = None
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.base: int | None = None
         self.seen = -1  # the last update index this connection has
         self.bytes = 0
+        self.wire = 0
+        self.digest = 0
+        self.epoch: int | None = None
         self.snapshot_bytes = 0
         self.snapshots = 0
         self.lost = False
@@ -109,6 +123,8 @@ class Subscriber(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         at = time.monotonic()
+        if self.base is not None:
+            self.wire += len(data)
         protocol = self.protocol
         protocol.receive_data(data)
         for event in protocol.events_received():
@@ -135,13 +151,17 @@ class Subscriber(asyncio.Protocol):
         self._message(data, at)
 
     def _message(self, data: bytes, at: float) -> None:
+        if data.startswith(_PING):
+            return
         self.bytes += len(data)
+        self.digest = zlib.crc32(data, self.digest)
         version = version_of(data)
         if version is None:
             return
         snapshot = data.startswith(b'{"type":"snapshot"')
         if self.base is None:
             self.base = version
+            self.epoch = version_of(data, _EPOCH)
             self.snapshot_bytes = len(data)
             if not self.opened.done():
                 self.opened.set_result(None)
@@ -190,7 +210,8 @@ class Worker:
         self.subscribers: list[Subscriber] = []
         self.errors: list[str] = []
 
-    async def connect(self, url: str, count: int) -> dict[str, Any]:
+    async def connect(self, url: str, deflate: str, count: int) -> dict[str, Any]:
+        """``deflate``: "on", "off", or "mixed" (every other connection offers it)."""
         self.tally.reset()
         self.subscribers = []
         self.errors = []
@@ -199,11 +220,12 @@ class Worker:
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
-        async def one() -> None:
+        async def one(index: int) -> None:
+            offer = deflate == "on" or (deflate == "mixed" and index % 2 == 0)
             async with gate:
                 try:
                     _, subscriber = await loop.create_connection(
-                        lambda: Subscriber(url, self.tally), host, port
+                        lambda: Subscriber(url, self.tally, offer), host, port
                     )
                     await asyncio.wait_for(subscriber.opened, CONNECT_TIMEOUT_S)
                 except (OSError, ConnectionError, TimeoutError) as exc:
@@ -213,9 +235,10 @@ class Worker:
                 self.subscribers.append(subscriber)
 
         started = time.monotonic()
-        await asyncio.gather(*(one() for _ in range(count)))
+        await asyncio.gather(*(one(index) for index in range(count)))
         bases = sorted({s.base for s in self.subscribers if s.base is not None})
         return {
+            "epochs": sorted({s.epoch for s in self.subscribers if s.epoch is not None}),
             "connected": len(self.subscribers),
             "failed": count - len(self.subscribers),
             "errors": self.errors,
@@ -229,6 +252,8 @@ class Worker:
             "first": list(self.tally.first),
             "last": list(self.tally.last),
             "bytes": [s.bytes for s in subscribers],
+            "digests": [s.digest for s in subscribers],
+            "wire": [(s.deflate, s.wire) for s in subscribers],
             "snapshot_bytes": [s.snapshot_bytes for s in subscribers],
             "resyncs": sum(s.snapshots for s in subscribers),
             "lost": sum(s.lost for s in subscribers),
@@ -249,7 +274,7 @@ async def _serve(pipe: Connection, worker: Worker) -> None:
         name = command[0]
         try:
             if name == "connect":
-                reply = await worker.connect(command[1], command[2])
+                reply = await worker.connect(command[1], command[2], command[3])
             elif name == "collect":
                 reply = worker.collect()
             elif name == "close":

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from trackside.accounts.keys import KeyRing
 from trackside.accounts.mail import Mailer
 from trackside.accounts.passwords import Passwords
+from trackside.accounts.principals import CallerCache
 from trackside.accounts.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from trackside.accounts.tokens import TokenIssuer
 from trackside.config import Settings
@@ -55,6 +56,7 @@ class Platform:
     # What packages add to an account's access token (the judging app's ``juez_id``).
     claim_sources: tuple[judging_claims.ClaimSource, ...] = ()
     judging_locks: EventLocks = field(default_factory=EventLocks)
+    relay_callers: CallerCache = field(default_factory=CallerCache)  # the relay's hot path
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:

@@ -14,6 +14,8 @@ from tests.api.world import World
 from tests.conftest import capture
 from tests.events.livefeed import capture_lines, post_lines, serving
 from tests.timing.replaying import results as replay_results
+from trackside.accounts import clients
+from trackside.accounts.principals import CallerCache
 from trackside.api.app import create_app
 from trackside.config import Settings
 from trackside.live.patch import apply_patch
@@ -248,3 +250,20 @@ async def test_pages_answering_by_accept_say_so_to_caches(world: World) -> None:
             assert "accept" in vary, (path, accept, response.headers)
     other = await world.client.get("/healthz")
     assert "accept" not in other.headers.get("vary", "").lower()
+
+
+async def test_a_revoked_relay_client_is_refused_within_the_recheck(world: World) -> None:
+    """The relay's caller is cached per token (its hot path): a revocation takes effect once
+    the cached caller is older than ``recheck_s``."""
+    world.platform.relay_callers = CallerCache(recheck_s=0.3)
+    event = world.ids["public"]
+    token = world.tokens["client_relay"]
+    path = f"/relay/events/{event}/records/ack"
+    headers = {"Authorization": f"Bearer {token}"}
+    params = {"source": "rmonitor"}
+    assert (await world.client.get(path, params=params, headers=headers)).status_code == 200
+    async with world.platform.db_factory() as db:
+        await clients.revoke(db, world.secrets["relay"][0])
+    await asyncio.sleep(0.4)
+    refused = await world.client.get(path, params=params, headers=headers)
+    assert refused.status_code == 401

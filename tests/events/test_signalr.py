@@ -196,7 +196,7 @@ async def test_raw_refusals(app: FastAPI, world: World) -> None:
         assert refused == {
             "type": 3,
             "invocationId": "1",
-            "error": f"Unauthorized: event {private} is private: connect with a token",
+            "error": f"Unauthorized: event {private} is private: send a token",
         }
         viewer = await subscribe(f"?access_token={world.tokens['viewer']}", private)
         assert viewer["error"] == f"Forbidden: event {private} is private"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
 from tests.api.world import World
@@ -85,3 +87,39 @@ async def test_events_page_lists_public_events(app: FastAPI, world: World, brows
         await page.click("text=Summer Enduro")
         await page.wait_for_selector("#board")
         assert page.url.endswith(f"/events/{world.ids['public']}")
+
+
+TUTORIAL_CLIENT = """(url) => new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);  // no binaryType: what every tutorial writes
+    const seen = [];
+    socket.onmessage = (event) => {
+        const message = JSON.parse(event.data);
+        seen.push({
+            data: typeof event.data, type: message.type, epoch: message.epoch,
+            version: message.version,
+        });
+        if (message.type === "patch") { socket.close(); resolve(seen); }
+    };
+    socket.onerror = () => reject(new Error("the socket failed"));
+    setTimeout(() => reject(new Error("no patch came")), 20000);
+})"""
+
+
+async def test_a_tutorial_client_json_parses_the_live_socket(
+    app: FastAPI, world: World, browser
+) -> None:
+    event = world.ids["public"]
+    token = world.tokens["client_relay"]
+    lines = capture_lines(*RACE_DAY)
+    await post_lines(world.client, token, event, lines[:1000])
+    async with serving(app) as host:
+        page = await browser.new_page()
+        await page.goto(f"http://{host}/")
+        seen = asyncio.create_task(page.evaluate(TUTORIAL_CLIENT, f"ws://{host}/ws/events/{event}"))
+        await asyncio.sleep(0.5)  # connected, snapshot in hand
+        await post_lines(world.client, token, event, lines[1000:1400], first_seq=1001)
+        messages = await asyncio.wait_for(seen, 30)
+    snapshot, *_, patch = messages
+    assert snapshot["data"] == patch["data"] == "string"  # text frames
+    assert snapshot["type"] == "snapshot" and patch["type"] == "patch"
+    assert patch["epoch"] == snapshot["epoch"] and patch["version"] > snapshot["version"]

@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         platform = await Platform.start(settings)
         app.state.platform = platform
         try:
+            await platform.processors.reconcile()  # live flags a server that died left behind
             await platform.control_log_poller.start()
             await platform.iracing_sync.start()
             yield

@@ -15,12 +15,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.accounts import principals, roles
+from trackside.accounts.principals import Caller
 from trackside.accounts.roles import Principal
 from trackside.accounts.tokens import InvalidToken, issuer
 from trackside.api.openapi import anonymous, raises
 from trackside.api.problems import RateLimited, Unauthorized
 from trackside.config import Settings
-from trackside.errors import Forbidden
+from trackside.errors import Forbidden, Unauthenticated
 from trackside.events import service as events
 from trackside.events.models import Event, Organization
 from trackside.platform import Platform
@@ -211,25 +212,56 @@ RunEvent = Annotated[Event, Depends(get_run_event)]
 
 @raises(401, 403, 404)
 async def get_live_event(principal: OptionalPrincipal, db: DbDep, event_id: EventId) -> Event:
-    """Public events' live data needs no token; private ones need a reader's token."""
-    event = await events.get_event(db, event_id)
-    if not roles.can_read_live(principal, events.scope(event)):
-        if principal is None:
-            raise Unauthorized("the event is private: send a bearer token", error=None)
-        raise Forbidden("the event is private")
-    return event
+    """Public events' live data needs no token; private ones need a reader's token
+    (``events.service.watchable_event``, as for the WebSocket and the SignalR hub)."""
+    try:
+        return await events.watchable_event(db, event_id, principal)
+    except Unauthenticated as exc:
+        raise Unauthorized(exc.message, error=None) from None
 
 
 LiveEvent = Annotated[Event, Depends(get_live_event)]
 
 
+@raises(401)
+async def get_relay_caller(
+    platform: PlatformDep,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The relay's caller, cached per token (``accounts.principals.CallerCache``): a relay
+    posts several batches a second while live; revocation takes effect within seconds."""
+    if credentials is None:
+        raise Unauthorized("missing bearer token", error=None)
+    try:
+        return await platform.relay_callers.caller(credentials.credentials, platform.tokens, db)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from None
+
+
+RelayCaller = Annotated[Caller, Depends(get_relay_caller)]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """An event checked for a route that needs only its id."""
+
+    id: int
+
+
 @raises(403, 404)
-async def get_relay_event(principal: CurrentPrincipal, db: DbDep, event_id: EventId) -> Event:
-    why = "only the event's officials (e.g. its relay's client) may send timing records"
-    return await _event(principal, db, event_id, roles.can_relay, why)
+async def get_relay_event(caller: RelayCaller, db: DbDep, event_id: EventId) -> EventRef:
+    """The event the caller may send records to; the answer is kept with the cached caller."""
+    key = ("relay", event_id)
+    known = caller.allowed.get(key)
+    if known is None:
+        why = "only the event's officials (e.g. its relay's client) may send timing records"
+        event = await _event(caller.principal, db, event_id, roles.can_relay, why)
+        known = caller.allowed[key] = EventRef(event.id)
+    return known
 
 
-RelayEvent = Annotated[Event, Depends(get_relay_event)]
+RelayEvent = Annotated[EventRef, Depends(get_relay_event)]
 
 
 def require_organizer_of(principal: Principal, organization_id: int) -> None:
@@ -265,8 +297,9 @@ Writer = Annotated[Principal, Depends(limit_writes)]
 
 
 @raises(409, 429)
-async def limit_relay(principal: CurrentPrincipal, platform: PlatformDep) -> Principal:
+async def limit_relay(caller: RelayCaller, platform: PlatformDep) -> Principal:
     """Relays post several batches a second while live, and many while catching up."""
+    principal = caller.principal
     await _limit(
         platform, f"relay:{principal.kind}:{principal.id}", platform.settings.relay_rate_limit
     )

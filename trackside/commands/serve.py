@@ -40,4 +40,8 @@ def serve(
         # 40 s. The SignalR hub keeps its connections alive with its own Ping messages.
         ws_ping_interval=None,
         ws_ping_timeout=None,
+        # Live patches compress well across messages (browsers offer permessage-deflate): on
+        # the wire a viewer gets a fraction of the JSON's bytes; clients that don't offer it
+        # get plain frames.
+        ws_per_message_deflate=True,
     )

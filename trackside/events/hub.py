@@ -3,7 +3,9 @@ one compact payload stream per event.
 
 Each followed event has one ``EventFeed``: it listens to the event's processor updates on the
 broker, turns each into the next compact payload (``live/compact.py``: full or incremental),
-frames it as ``ReceiveMessage(status)`` once, and hands the same string to every follower. A
+frames it as ``ReceiveMessage(status)`` once, and hands the same string to every follower.
+Payloads carry the epoch of the processor run they come from (``ep``); the first payload of
+another run, and the one after the processor stopped, are full ones. A
 timer makes sure a full payload goes out at least every ``full_every_ms`` while the event's
 processor runs, even when nothing changes. A follower that joins gets a full payload of the
 state the feed last sent, so the incremental payloads that follow apply to what it has.
@@ -19,17 +21,19 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from trackside.accounts import principals, roles
+from trackside.accounts import principals
 from trackside.accounts.roles import Principal
 from trackside.accounts.tokens import InvalidToken
-from trackside.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from trackside.errors import Conflict, NotFound, Unauthenticated
 from trackside.events import service as events
 from trackside.events.models import Event
+from trackside.events.processors import EventProcessor
 from trackside.live import signalr
-from trackside.live.broker import SubscriberLagged
+from trackside.live.broker import follow
 from trackside.live.compact import (
     FULL_EVERY_MS,
     CompactStream,
@@ -39,6 +43,7 @@ from trackside.live.compact import (
     full_payload,
     live_session_of,
 )
+from trackside.live.envelope import unframe
 from trackside.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -202,6 +207,7 @@ class EventFeed:
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.task: asyncio.Task[None] | None = None
         self._snapshot: dict[str, Any] = {}
+        self._processor: EventProcessor | None = None  # the run the payloads come from
         self._full: str | None = None
         self._last_full_ms = 0
 
@@ -229,45 +235,48 @@ class EventFeed:
     # The feed's task: the broker's updates, and the timer of full payloads.
 
     async def _run(self) -> None:
-        processors = self.hub.platform.processors
-        broker = self.hub.platform.broker
         try:
-            while True:
-                try:
-                    async with broker.subscribe(f"event:{self.event_id}") as subscription:
-                        # Subscribed first, so no update between the snapshot and the loop is lost.
-                        processor = processors.running(self.event_id)
-                        if processor is None:
-                            processor = await processors.get(self.event_id)
-                        self._advance(processor.state.snapshot)
-                        if not self.ready.done():
-                            self.ready.set_result(None)
-                        await self._follow(subscription)
-                    return  # the broker closed: the server is stopping
-                except SubscriberLagged:
-                    continue  # the latest snapshot is all a feed needs: subscribe again
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if not self.ready.done():
-                self.ready.set_exception(exc)
-                return
+            await follow(
+                self.hub.platform.broker,
+                f"event:{self.event_id}",
+                self.ready,
+                self._subscribed,
+                self._follow,
+            )
+        except Exception:
             log.exception("event %s: the hub's feed failed", self.event_id)
         finally:
             self.hub._ended(self)
+
+    async def _subscribed(self, again: bool) -> None:
+        """Subscribed (first, so no update between the snapshot and the loop is lost): the
+        latest snapshot is all a feed needs, after a lag too."""
+        processors = self.hub.platform.processors
+        processor = processors.running(self.event_id)
+        if processor is None:
+            processor = await processors.get(self.event_id)
+        self._advance(processor)
 
     async def _follow(self, subscription: Any) -> None:
         processors = self.hub.platform.processors
         while True:
             try:
-                await asyncio.wait_for(anext(subscription), self._until_full_due())
+                data = await asyncio.wait_for(anext(subscription), self._until_full_due())
             except TimeoutError:
-                pass
+                data = None
             except StopAsyncIteration:
                 return
+            if data is not None:
+                envelope = unframe(data)
+                last = self._processor
+                if envelope.ended and last is not None and last.epoch == envelope.epoch:
+                    # The processor stopped: a full payload of its final state.
+                    self.stream.restart(self.stream.event)
+                    self._advance(last)
+                    continue
             processor = processors.running(self.event_id)
             if processor is not None:
-                self._advance(processor.state.snapshot)
+                self._advance(processor)
             # else the processor stopped: its last state stands until a new one starts
 
     def _until_full_due(self) -> float | None:
@@ -277,7 +286,12 @@ class EventFeed:
         due = self._last_full_ms + self.hub.full_every_ms - self.hub.clock()
         return max(due, 0) / 1000
 
-    def _advance(self, snapshot: dict[str, Any]) -> None:
+    def _advance(self, processor: EventProcessor) -> None:
+        if processor.epoch != self.stream.event.epoch:
+            # Another run of the processor: a full payload of its state, carrying its epoch.
+            self.stream.restart(replace(self.stream.event, epoch=processor.epoch))
+        self._processor = processor
+        snapshot = processor.state.snapshot
         now = self.hub.clock()
         status = self.stream.next(snapshot, now)
         self._snapshot = snapshot
@@ -336,14 +350,7 @@ class Hub:
         Raises NotFound, Unauthenticated (a private event and no token) or Forbidden.
         """
         async with self.platform.db_factory() as db:
-            event = await db.get(Event, event_id)
-            if event is None:
-                raise NotFound(f"no event {event_id}")
-            if not roles.can_read_live(principal, events.scope(event)):
-                if principal is None:
-                    raise Unauthenticated(f"event {event_id} is private: connect with a token")
-                raise Forbidden(f"event {event_id} is private")
-            info = event_info(event)
+            info = event_info(await events.watchable_event(db, event_id, principal))
         while True:
             feed = self._feeds.get(event_id)
             if feed is None:

@@ -31,12 +31,28 @@ class IncomingRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PlacedRecord:
+    """A record of this batch as stored, with its place in the scoring order: what the event's
+    processor applies (it reads like a ``LogRecord`` row) without reading it back."""
+
+    position: int
+    source: str
+    seq: int
+    received_at_ms: int
+    type: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ack:
     source: str
     stored: int
     duplicates: int
     acked_seq: int
     placed: int  # records that joined the scoring order with this batch
+    # Those placed records when all of them came with this batch, in position order; empty when
+    # some were stored before (a batch that closed a gap): the processor reads the log then.
+    records: tuple[PlacedRecord, ...] = ()
 
 
 class EventLocks:
@@ -91,24 +107,18 @@ async def append(
         by_seq: dict[int, IncomingRecord] = {}
         for record in records:
             by_seq.setdefault(record.seq, record)  # the same seq twice in a batch: first wins
-        stored_seqs = (
-            set(
-                (
-                    await db.scalars(
-                        select(LogRecord.seq).where(
-                            LogRecord.event_id == event_id,
-                            LogRecord.source == source,
-                            LogRecord.seq.in_(list(by_seq)),
-                        )
-                    )
-                ).all()
-            )
-            if by_seq
-            else set()
-        )
-        fresh = [r for seq, r in sorted(by_seq.items()) if seq not in stored_seqs]
+        # Everything up to acked_seq is stored; of what lies beyond, one query says what is.
+        before = relay.acked_seq
+        stored_after = await _stored_after(db, event_id, source, before)
+        fresh = [r for seq, r in sorted(by_seq.items()) if seq > before and seq not in stored_after]
+        after = before
+        fresh_by_seq = {r.seq: r for r in fresh}
+        while after + 1 in stored_after or after + 1 in fresh_by_seq:
+            after += 1
+        base = live.log_length
         if fresh:
-            # One multi-row INSERT for the batch, not one statement per record.
+            # One multi-row INSERT for the batch, each record placed as it is stored when it
+            # joins the contiguous run (no UPDATE afterwards unless older records join too).
             await db.execute(
                 insert(LogRecord),
                 [
@@ -120,27 +130,32 @@ async def append(
                         "type": r.type,
                         "data": r.data,
                         "stored_at": now,
+                        "position": base + r.seq - before if r.seq <= after else None,
                     }
                     for r in fresh
                 ],
             )
-        await db.flush()
-
-        before = relay.acked_seq
-        after = await _contiguous_end(db, event_id, source, before)
+        placed: tuple[PlacedRecord, ...] = ()
         if after > before:
-            base = live.log_length
-            await db.execute(
-                update(LogRecord)
-                .where(
-                    LogRecord.event_id == event_id,
-                    LogRecord.source == source,
-                    LogRecord.seq > before,
-                    LogRecord.seq <= after,
+            if any(before < seq <= after for seq in stored_after):
+                # A batch that closed a gap: records stored earlier join the order too.
+                await db.execute(
+                    update(LogRecord)
+                    .where(
+                        LogRecord.event_id == event_id,
+                        LogRecord.source == source,
+                        LogRecord.seq > before,
+                        LogRecord.seq <= after,
+                    )
+                    .values(position=base + LogRecord.seq - before)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(position=base + LogRecord.seq - before)
-                .execution_options(synchronize_session=False)
-            )
+            else:
+                placed = tuple(
+                    PlacedRecord(base + seq - before, source, seq, r.received_at_ms, r.type, r.data)
+                    for seq in range(before + 1, after + 1)
+                    for r in (fresh_by_seq[seq],)
+                )
             live.log_length = base + (after - before)
             relay.acked_seq = after
         if fresh:
@@ -152,22 +167,13 @@ async def append(
             duplicates=len(records) - len(fresh),
             acked_seq=relay.acked_seq,
             placed=after - before,
+            records=placed,
         )
 
 
-async def _contiguous_end(db: AsyncSession, event_id: int, source: str, after: int) -> int:
-    """The end of the unbroken run of seqs that follows ``after``."""
-    seqs = (
-        await db.scalars(
-            select(LogRecord.seq)
-            .where(LogRecord.event_id == event_id, LogRecord.source == source)
-            .where(LogRecord.seq > after)
-            .order_by(LogRecord.seq)
-        )
-    ).all()
-    end = after
-    for seq in seqs:
-        if seq != end + 1:
-            break
-        end = seq
-    return end
+async def _stored_after(db: AsyncSession, event_id: int, source: str, after: int) -> set[int]:
+    """The seqs of ``source`` stored beyond ``after`` (records that came after a gap)."""
+    query = select(LogRecord.seq).where(
+        LogRecord.event_id == event_id, LogRecord.source == source, LogRecord.seq > after
+    )
+    return set((await db.scalars(query)).all())

@@ -8,8 +8,12 @@ start or stop), as ``trackside replay`` decodes them, and
 scored together (``timing.scorer``) with the event's loops and
 entries; when those change, the processor scores the whole log again. After each batch
 it turns the scorer's state into the next numbered live patch and publishes it once for every
-subscriber (framed by ``live.envelope``). Sessions and their results are kept by
-``events.results``; ``events.manager`` starts and stops processors.
+subscriber (framed by ``live.envelope``). Each run of a processor has its own ``epoch``, carried
+by every snapshot and patch: a new run numbers its versions from 0 again, and a subscriber
+that sees another epoch starts over with a snapshot. The records of an accepted relay batch are
+handed over in memory (``catch_up(placed)``): the processor reads the log only when it starts,
+rescores, or was handed something that does not follow what it applied. Sessions and their
+results are kept by ``events.results``; ``events.manager`` starts and stops processors.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,8 +86,10 @@ class EventProcessor:
         db_factory: async_sessionmaker[AsyncSession],
         broker: Broker,
         config: TrackConfig | None = None,
+        epoch: int = 0,
     ) -> None:
         self.event_id = event_id
+        self.epoch = epoch
         self._db_factory = db_factory
         self._broker = broker
         config = config or TrackConfig()
@@ -90,7 +97,7 @@ class EventProcessor:
         self.engine = self.scorer.engine
         self._builder = SnapshotBuilder(self.scorer)
         self.classification = self._new_book()
-        self.state = LiveState(self.classification.stamp(self._builder.build()))
+        self.state = LiveState(self.classification.stamp(self._builder.build()), epoch=epoch)
         self.applied = 0  # position of the last log record applied
         self.diagnostics = Diagnostics()
         self.last_activity = time.monotonic()
@@ -101,10 +108,15 @@ class EventProcessor:
     def topic(self) -> str:
         return topic(self.event_id)
 
-    async def catch_up(self) -> Message | None:
-        """Apply every placed record not yet applied; publish the resulting patch."""
+    async def catch_up(self, placed: Sequence[LogRecord] | None = None) -> Message | None:
+        """Apply every placed record not yet applied; publish the resulting patch.
+
+        ``placed``: the records ingest just placed, in position order (rows or
+        ``events.ingest.PlacedRecord``). When they follow what was applied they are applied as
+        given, without reading the log back; otherwise the log is read from the database.
+        """
         async with self._lock:
-            return await self._catch_up()
+            return await self._catch_up(placed)
 
     async def reconfigure(self, config: TrackConfig) -> Message | None:
         """Score the whole log again with new loops or entries; subscribers get one patch from
@@ -119,7 +131,16 @@ class EventProcessor:
             self.results.reset()
             return await self._catch_up()
 
-    async def _catch_up(self) -> Message | None:
+    async def _catch_up(self, placed: Sequence[LogRecord] | None = None) -> Message | None:
+        if placed and placed[-1].position <= self.applied:
+            return None  # already read from the log (the processor started after the commit)
+        if placed and placed[0].position == self.applied + 1:
+            for row in placed:
+                self._apply(row)
+            if self.results.pending(self.scorer):
+                async with self._db_factory() as db:
+                    await self.results.keep(db, self.scorer)
+            return await self._publish()
         async with self._db_factory() as db:
             while True:
                 rows = (
@@ -138,6 +159,9 @@ class EventProcessor:
                 if len(rows) < CHUNK:
                     break
             await self.results.keep(db, self.scorer)
+        return await self._publish()
+
+    async def _publish(self) -> Message | None:
         message = self.state.update(self.classification.stamp(self._builder.build()))
         if message is not None:
             await self._broker.publish(self.topic, frame(message))

@@ -33,6 +33,16 @@ class ResultKeeper:
         self.opened_at.clear()
         self._saved.clear()
 
+    def pending(self, scorer: Scorer) -> bool:
+        """Whether ``keep`` has anything to write (so a batch that changes no session's state
+        needs no database session)."""
+        for index, session in enumerate(scorer.engine.sessions):
+            finished = session.ended
+            state = (finished, session.name, scorer.revision(index) if finished else -1)
+            if self._saved.get(index) != state:
+                return True
+        return False
+
     async def keep(self, db: AsyncSession, scorer: Scorer) -> None:
         """Give each feed session a row in the event's sessions; keep results as they settle."""
         changed = False

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackside.accounts import roles
 from trackside.accounts.roles import EventScope, Principal, Role
-from trackside.errors import Conflict, Invalid, NotFound
+from trackside.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from trackside.events.models import Event, Organization
 from trackside.events.racelog import EventLive
 from trackside.store import rows as store_rows
@@ -73,6 +74,20 @@ async def get_event(db: AsyncSession, event_id: int) -> Event:
     event = await db.get(Event, event_id)
     if event is None:
         raise NotFound(f"no event {event_id}")
+    return event
+
+
+async def watchable_event(db: AsyncSession, event_id: int, principal: Principal | None) -> Event:
+    """The event whose live timing ``principal`` (None: nobody signed in) may watch: the one
+    rule behind ``GET /events/{id}/live``, ``/ws/events/{id}`` and the SignalR hub.
+
+    Raises NotFound, Unauthenticated (a private event and no token) or Forbidden.
+    """
+    event = await get_event(db, event_id)
+    if not roles.can_read_live(principal, scope(event)):
+        if principal is None:
+            raise Unauthenticated(f"event {event_id} is private: send a token")
+        raise Forbidden(f"event {event_id} is private")
     return event
 
 

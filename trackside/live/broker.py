@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -174,6 +174,36 @@ class Broker(ABC):
         for subscribers in self._topics.values():
             for subscription in subscribers:
                 subscription._end(_CLOSED)
+
+
+async def follow(
+    broker: Broker,
+    topic: str,
+    ready: asyncio.Future[None],
+    subscribed: Callable[[bool], Awaitable[None]],
+    consume: Callable[[Subscription], Awaitable[None]],
+) -> None:
+    """Keep a subscription to ``topic`` for ``consume`` until the broker closes, subscribing
+    again whenever it lagged. ``subscribed(again)`` runs on each subscription (``again``: after
+    a lag); ``ready`` is resolved after the first, or gets the exception that prevented it.
+    Other exceptions once ready propagate; cancelling ends it."""
+    try:
+        while True:
+            try:
+                async with broker.subscribe(topic) as subscription:
+                    await subscribed(ready.done())
+                    if not ready.done():
+                        ready.set_result(None)
+                    await consume(subscription)
+                return  # the broker closed: the server is stopping
+            except SubscriberLagged:
+                continue
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        if ready.done():
+            raise
+        ready.set_exception(exc)
 
 
 class MemoryBroker(Broker):

@@ -7,7 +7,7 @@ Structure" onward), so clients written for that hub read us unchanged::
      "ee": [EventEntry] (full only),   "eeu": [EventEntry] (incremental only),
      "cps": [CarPosition] (full only), "cpu": [CarPosition] (incremental only),
      "fd": [FlagDuration] (full; incremental only when they changed, else null),
-     "r": reset}
+     "r": reset, "ep": epoch}
 
 - A *full* payload carries every entry and car position; it is sent about every 5 s, as JSON
   gzip-compressed then base64-encoded. An *incremental* one carries the event status and only
@@ -19,6 +19,8 @@ Structure" onward), so clients written for that hub read us unchanged::
   ``s.fff``/``m:ss.fff``/``h:mm:ss.fff`` or ``"1 lap"``/``"N laps"``, empty for the leader or
   when unknown; a time trackside does not have is ``""``. Flag durations are local date-times
   (the timing PC's clock on the event's date), ISO 8601 without a zone.
+- ``ep`` (not in the reference; its clients ignore it) is the epoch of the event's processor
+  run the payload comes from, as in ``/ws/events/{id}``: a payload of a new epoch is a full one.
 - ``ltg`` is the feed's count, with 9999 for "no lap limit" as the timing system sends it.
   ``tp`` is the transponder as a number, 0 when it is not one. Positions gained not known are
   -999 (the hub's "not available"); starting positions not known are 0.
@@ -222,6 +224,7 @@ class EventInfo:
     event_id: int
     name: str
     date: date
+    epoch: int | None = None  # the run of the event's processor the payload comes from
 
 
 def full_payload(
@@ -254,7 +257,7 @@ def _payload(
     durations: list[dict[str, Any]] | None,
     reset: bool,
 ) -> dict[str, Any]:
-    return {
+    payload = {
         "e": event.event_id,
         "n": event.name,
         "es": status,
@@ -265,6 +268,9 @@ def _payload(
         "fd": durations,
         "r": reset,
     }
+    if event.epoch is not None:
+        payload["ep"] = event.epoch
+    return payload
 
 
 def encode_full(payload: dict[str, Any]) -> str:
@@ -362,6 +368,11 @@ class CompactStream:
         self._status, self._entries, self._positions = status, entries, positions
         self._durations = durations
         return Status(False, encode_incremental(payload), payload)
+
+    def restart(self, event: EventInfo) -> None:
+        """The state comes from another run (``event.epoch``): the next payload is a full one."""
+        self.event = event
+        self._last_full_ms = None
 
     def _remember(
         self,

@@ -6,11 +6,17 @@ the tests check on real captures: ``apply(snapshot_v0, patches 1..n) == snapshot
 
 Wire messages (JSON, UTF-8; each serialized once, the same bytes go to every subscriber)::
 
-    {"type": "snapshot", "version": n, "data": {"version": n, "current": i, "sessions": [...]}}
-    {"type": "patch", "version": n, "ops": [op, ...]}
+    {"type": "snapshot", "epoch": e, "version": n,
+     "data": {"version": n, "current": i, "sessions": [...]}}
+    {"type": "patch", "epoch": e, "version": n, "ops": [op, ...]}
 
-A patch applies to the snapshot of ``version - 1`` only. Its ops run in order; ``s`` is a
-session's index in ``sessions``, cars are named by ``registration`` (the feed's key)::
+``epoch`` names the run of the state that numbers the versions (each start of an event's
+processor is a new one, numbered from 0 again): versions compare only within one epoch, and a
+message of another epoch than the client's snapshot means "ask for a fresh snapshot".
+A patch applies to the snapshot of the same epoch and ``version - 1`` only.
+
+Its ops run in order; ``s`` is a session's index in ``sessions``, cars are named by
+``registration`` (the feed's key)::
 
     {"op": "top", "set": {key: value}, "del": [key]}       snapshot keys besides version/sessions
     {"op": "truncate", "len": n}                           drop sessions from index n on
@@ -310,11 +316,12 @@ class Message:
     version: int
     data: bytes
     text: str
+    epoch: int = 0
 
     @classmethod
     def encode(cls, body: dict[str, Any]) -> Message:
         data = orjson.dumps(body)
-        return cls(body["type"], body["version"], data, data.decode())
+        return cls(body["type"], body["version"], data, data.decode(), body.get("epoch", 0))
 
 
 class LiveState:
@@ -322,15 +329,19 @@ class LiveState:
 
     ``update`` returns the numbered patch message (None when nothing changed). The snapshot
     message for the current version is built once, when the first subscriber asks for it. The
-    last ``history`` patches are kept so a client a few versions behind can catch up. Bodies
-    handed over are kept by reference and must not be changed afterwards.
+    last ``history`` patches are kept so a client a few versions behind can catch up. Every
+    message carries ``epoch`` (0 unless given: each run of an event's processor has its own).
+    Bodies handed over are kept by reference and must not be changed afterwards.
     """
 
-    __slots__ = ("_body", "_history", "_snapshot_message", "_version")
+    __slots__ = ("_body", "_history", "_snapshot_message", "_version", "epoch")
 
-    def __init__(self, body: Snapshot | None = None, history: int = DEFAULT_HISTORY) -> None:
+    def __init__(
+        self, body: Snapshot | None = None, history: int = DEFAULT_HISTORY, epoch: int = 0
+    ) -> None:
         if body is None:
             body = {"current": None, "sessions": []}
+        self.epoch = epoch
         self._body: Snapshot = {k: v for k, v in body.items() if k != "version"}
         self._version = 0
         self._snapshot_message: Message | None = None
@@ -350,7 +361,12 @@ class LiveState:
         if message is None or message.version != self._version:
             snapshot = self.snapshot
             message = Message.encode(
-                {"type": "snapshot", "version": self._version, "data": snapshot}
+                {
+                    "type": "snapshot",
+                    "epoch": self.epoch,
+                    "version": self._version,
+                    "data": snapshot,
+                }
             )
             self._snapshot_message = message
         return message
@@ -364,7 +380,9 @@ class LiveState:
             return None
         self._version += 1
         self._body = body
-        message = Message.encode({"type": "patch", "version": self._version, "ops": ops})
+        message = Message.encode(
+            {"type": "patch", "epoch": self.epoch, "version": self._version, "ops": ops}
+        )
         self._history.append(message)
         return message
 

@@ -26,7 +26,7 @@ async def append_records(
     records = [ingest.IncomingRecord(r.seq, r.received_at, r.type, r.data) for r in body.records]
     ack = await ingest.append(db, platform.event_locks, event.id, body.source, records)
     if ack.placed:
-        await platform.processors.record_arrived(event.id)
+        await platform.processors.record_arrived(event.id, ack.records)
     return RelayAckOut(
         source=ack.source, stored=ack.stored, duplicates=ack.duplicates, acked_seq=ack.acked_seq
     )

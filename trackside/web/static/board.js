@@ -1,11 +1,13 @@
 // trackside live timing board. Plain script, no dependencies, no build step.
-// Protocol: the server sends {"type":"snapshot","version":n,"data":{...}} on connect, then
-// {"type":"patch","version":n+1,"ops":[...]}, ... A gap in version numbers means we missed
-// something: we ask for a fresh snapshot with {"type":"resync"}.
+// Protocol (JSON text frames): the server sends {"type":"snapshot","epoch":e,"version":n,
+// "data":{...}} on connect, then {"type":"patch","epoch":e,"version":n+1,"ops":[...]}, ...
+// A gap in version numbers, or a patch of another epoch (the server's processor of the event
+// started again), means our state is not the one the patch applies to: we ask for a fresh
+// snapshot with {"type":"resync"}. The server also sends one on its own when the epoch ends.
 "use strict";
 
 const eventId = document.body.dataset.eventId;
-const state = { version: null, data: null, session: null, klass: "", lastLaps: null };
+const state = { epoch: null, version: null, data: null, session: null, klass: "", lastLaps: null };
 // state.session: the index the viewer picked, or null to follow the timing system's current one.
 const el = (id) => document.getElementById(id);
 
@@ -160,15 +162,16 @@ function connect() {
   const token = new URLSearchParams(location.search).get("access_token");
   const q = token ? `?access_token=${encodeURIComponent(token)}` : "";
   socket = new WebSocket(`${proto}//${location.host}/ws/events/${eventId}${q}`);
-  socket.binaryType = "arraybuffer";  // the server sends UTF-8 JSON as binary frames
+  socket.binaryType = "arraybuffer";  // text frames now; binary ones still read
   socket.onopen = () => { el("status").className = "live"; el("status").textContent = "live"; retry = 500; };
   socket.onmessage = (ev) => {
     const text = typeof ev.data === "string" ? ev.data : decoder.decode(ev.data);
     const msg = JSON.parse(text);
     if (msg.type === "snapshot") {
-      state.version = msg.version; state.data = msg.data; render();
+      state.epoch = msg.epoch; state.version = msg.version; state.data = msg.data; render();
     } else if (msg.type === "patch") {
-      if (state.version === null || msg.version !== state.version + 1) {
+      if (msg.epoch === state.epoch && msg.version <= state.version) return;  // already have it
+      if (state.version === null || msg.epoch !== state.epoch || msg.version !== state.version + 1) {
         socket.send(JSON.stringify({ type: "resync" }));
         return;
       }

@@ -1,0 +1,300 @@
+"""The live fan-out of ``/ws/events/{id}``: one task per followed event and server node hands
+each message to all of that event's viewers.
+
+An event's ``Channel`` holds the one broker subscription of its topic on this node. For each
+patch it reads the envelope once (epoch and version, ``live.envelope``), decodes the message
+once into the ``str`` every viewer is sent as a text frame, and walks its viewers: one already
+past that version skips it, one right behind gets it, one with a gap or on another epoch gets a
+fresh snapshot instead. When the event's processor stops (the end of its epoch) every viewer
+gets a fresh snapshot of its final state; the first message of a new processor's epoch starts
+everyone over with that processor's snapshot. So a viewer never applies one run's patch to
+another run's snapshot.
+
+Sends do not make a task per viewer and message: a viewer's send runs at once, in the channel's
+task, as far as it goes without waiting (a socket whose buffer has room takes the frame
+there and then); only a send that has to wait for a slow socket continues in a task of its own,
+while later messages queue behind it. A viewer ``OUTBOX_LIMIT`` messages behind is sent a fresh
+snapshot instead of the queue. A ``{"type":"ping"}`` goes to every viewer every
+``PING_INTERVAL_S``: a vanished client shows as a failed send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Coroutine
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from trackside.events.manager import ProcessorManager
+from trackside.events.processors import EventProcessor, topic
+from trackside.live.broker import Broker, follow
+from trackside.live.envelope import Envelope, unframe
+from trackside.live.patch import Message
+
+log = logging.getLogger(__name__)
+
+PING = '{"type":"ping"}'
+PING_INTERVAL_S = 20.0
+OUTBOX_LIMIT = 256  # messages queued behind a slow socket before it gets a snapshot instead
+CLOSE_GOING_AWAY = 1001
+
+
+def start_now(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
+    """Run ``coroutine`` in the caller's task up to its first real wait; a task finishes it
+    only if it has to wait (None when it finished at once). An eager task, without the task."""
+    try:
+        waiting = coroutine.send(None)
+    except StopIteration:
+        return None
+    except BaseException:
+        coroutine.close()
+        raise
+    return asyncio.ensure_future(_finish(coroutine, waiting))
+
+
+async def _finish(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+    try:
+        while True:
+            if waiting is None:
+                await asyncio.sleep(0)  # a bare yield: give the loop one turn
+            else:
+                await asyncio.wait((waiting,))  # the future the coroutine waits for
+            try:
+                waiting = coroutine.send(None)
+            except StopIteration:
+                return
+    finally:
+        coroutine.close()
+
+
+class Viewer:
+    """One ``/ws`` connection's send side: the epoch and version it has, and what waits for
+    its socket."""
+
+    __slots__ = ("_outbox", "_pending", "_sending", "closed", "epoch", "version", "websocket")
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.epoch: int | None = None
+        self.version = -1
+        self.closed = False
+        self._outbox: deque[str] = deque()
+        self._sending = False
+        self._pending: asyncio.Future[None] | None = None
+
+    def snapshot(self, message: Message) -> None:
+        """Start over from ``message`` (a snapshot): whatever was still queued is dropped."""
+        self._outbox.clear()
+        self.epoch, self.version = message.epoch, message.version
+        self.push(message.text)
+
+    def patch(self, version: int, text: str) -> None:
+        self.version = version
+        self.push(text)
+
+    def push(self, text: str) -> None:
+        if self.closed:
+            return
+        self._outbox.append(text)
+        if not self._sending:
+            self._sending = True
+            self._pending = start_now(self._drain())
+
+    @property
+    def behind(self) -> int:
+        return len(self._outbox)
+
+    async def _drain(self) -> None:
+        outbox = self._outbox
+        send = self.websocket.send_text
+        try:
+            while outbox:
+                await send(outbox.popleft())
+        except Exception:  # the client is gone: its socket's reader ends the connection
+            self.closed = True
+            outbox.clear()
+        finally:
+            self._sending = False
+            self._pending = None
+
+    def close(self) -> None:
+        """The server stops following the event: end the connection."""
+        if self.closed:
+            return
+        self.closed = True
+        self._outbox.clear()
+        with contextlib.suppress(Exception):
+            start_now(self._close())
+
+    async def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(CLOSE_GOING_AWAY)
+
+
+class Channel:
+    """One event's viewers on this node and the task that feeds them."""
+
+    def __init__(self, channels: Channels, event_id: int) -> None:
+        self.channels = channels
+        self.event_id = event_id
+        self.viewers: set[Viewer] = set()
+        self.processor: EventProcessor | None = None  # the one whose epoch viewers follow
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.task = asyncio.create_task(self._run(), name=f"live-fanout-{event_id}")
+
+    # Viewers.
+
+    def join(self, viewer: Viewer, processor: EventProcessor) -> None:
+        """A viewer's snapshot now (from ``processor`` if it is newer than the channel's), then
+        every patch that follows it."""
+        self._follow(processor)
+        self.viewers.add(viewer)
+        assert self.processor is not None
+        viewer.snapshot(self.processor.state.snapshot_message())
+
+    def resync(self, viewer: Viewer) -> None:
+        if self.processor is not None:
+            viewer.snapshot(self.processor.state.snapshot_message())
+
+    def leave(self, viewer: Viewer) -> None:
+        self.viewers.discard(viewer)
+        if not self.viewers:
+            self.channels._stop(self)
+
+    def _follow(self, processor: EventProcessor | None) -> None:
+        """Viewers follow ``processor`` from now on: those on another epoch start over."""
+        if processor is None or processor is self.processor:
+            return
+        if self.processor is not None and processor.epoch < self.processor.epoch:
+            return  # an older run than the one followed
+        self.processor = processor
+        message = processor.state.snapshot_message()
+        for viewer in tuple(self.viewers):
+            if viewer.epoch != processor.epoch or viewer.version > message.version:
+                viewer.snapshot(message)
+
+    def _snapshot_all(self) -> None:
+        if self.processor is None:
+            return
+        message = self.processor.state.snapshot_message()
+        for viewer in tuple(self.viewers):
+            viewer.snapshot(message)
+
+    # The task.
+
+    async def _run(self) -> None:
+        try:
+            await follow(
+                self.channels.broker,
+                topic(self.event_id),
+                self.ready,
+                self._subscribed,
+                self._feed,
+            )
+        except Exception:
+            log.exception("event %s: the live fan-out failed", self.event_id)
+        finally:
+            self.channels._ended(self)
+            for viewer in tuple(self.viewers):
+                viewer.close()
+
+    async def _subscribed(self, again: bool) -> None:
+        if again:
+            self._snapshot_all()  # after lagging: whatever was missed, start over
+
+    async def _feed(self, subscription: Any) -> None:
+        loop = asyncio.get_running_loop()
+        next_ping = loop.time() + PING_INTERVAL_S
+        while True:
+            try:
+                async with asyncio.timeout_at(next_ping):
+                    data = await anext(subscription)
+            except TimeoutError:
+                next_ping = loop.time() + PING_INTERVAL_S
+                for viewer in tuple(self.viewers):
+                    viewer.push(PING)
+                continue
+            except StopAsyncIteration:
+                return
+            envelope = unframe(data)
+            if envelope.ended:
+                self._ended_epoch(envelope.epoch)
+            else:
+                await self._patch(envelope)
+
+    def _ended_epoch(self, epoch: int) -> None:
+        """The processor of ``epoch`` stopped: its final state, fresh, for every viewer."""
+        if self.processor is not None and self.processor.epoch == epoch:
+            self._snapshot_all()
+
+    async def _patch(self, envelope: Envelope) -> None:
+        processor = self.processor
+        if processor is None or envelope.epoch != processor.epoch:
+            # A new run: wait for it to be started (its first patch is published while it
+            # starts), then everyone starts over with its snapshot.
+            self._follow(await self.channels.processors.started(self.event_id))
+            processor = self.processor
+            if processor is None or envelope.epoch != processor.epoch:
+                return  # a run that is not the one running here
+        version = envelope.version
+        text: str | None = None
+        snapshot: Message | None = None
+        for viewer in tuple(self.viewers):
+            if viewer.epoch != envelope.epoch or version > viewer.version + 1:
+                snapshot = snapshot or processor.state.snapshot_message()
+                if viewer.epoch != snapshot.epoch or viewer.version < snapshot.version:
+                    viewer.snapshot(snapshot)
+                continue
+            if version <= viewer.version:
+                continue  # already in the snapshot this viewer got
+            if viewer.behind >= OUTBOX_LIMIT:
+                viewer.snapshot(processor.state.snapshot_message())
+                continue
+            if text is None:
+                text = envelope.body.decode()
+            viewer.patch(version, text)
+
+
+class Channels:
+    """The channels of this node, one per event that has viewers here."""
+
+    def __init__(self, processors: ProcessorManager, broker: Broker) -> None:
+        self.processors = processors
+        self.broker = broker
+        self._channels: dict[int, Channel] = {}
+
+    async def join(self, event_id: int, viewer: Viewer) -> Channel:
+        """Start (the processor if need be and) the event's channel; the viewer gets its
+        snapshot, then the patches."""
+        while True:
+            processor = await self.processors.get(event_id)
+            channel = self._channels.get(event_id)
+            if channel is None:
+                channel = self._channels[event_id] = Channel(self, event_id)
+            await asyncio.shield(channel.ready)
+            if self._channels.get(event_id) is channel:
+                if self.processors.running(event_id) is not processor:
+                    continue  # it stopped while the channel subscribed: start again
+                channel.join(viewer, processor)
+                return channel
+            # The channel ended while we waited (its last viewer left): start another.
+
+    def viewers(self, event_id: int) -> int:
+        channel = self._channels.get(event_id)
+        return 0 if channel is None else len(channel.viewers)
+
+    def _stop(self, channel: Channel) -> None:
+        if self._channels.get(channel.event_id) is channel:
+            del self._channels[channel.event_id]
+        channel.task.cancel()
+
+    def _ended(self, channel: Channel) -> None:
+        if self._channels.get(channel.event_id) is channel:
+            del self._channels[channel.event_id]
+        if not channel.ready.done():
+            channel.ready.set_exception(RuntimeError("the event's live fan-out stopped"))
+            channel.ready.exception()  # retrieved: nobody may be waiting
