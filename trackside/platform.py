@@ -23,6 +23,7 @@ from trackside.events.manager import ProcessorManager
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
+from trackside.telemetry.service import Telemetry
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ class Platform:
     event_locks: EventLocks
     control_logs: ControlLogs
     control_log_poller: ControlLogPoller
+    telemetry: Telemetry
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:
@@ -62,6 +64,14 @@ class Platform:
         )
         event_locks = EventLocks()
         control_logs = ControlLogs(event_locks, processors)
+        telemetry = Telemetry.open(
+            settings.telemetry_url, settings.data_dir, max_points=settings.telemetry_max_points
+        )
+        try:
+            await telemetry.start()
+        except BaseException:
+            await engine.dispose()
+            raise
         return cls(
             settings=settings,
             engine=engine,
@@ -71,6 +81,7 @@ class Platform:
             event_locks=event_locks,
             control_logs=control_logs,
             control_log_poller=ControlLogPoller(db_factory, control_logs),
+            telemetry=telemetry,
             keys=keys,
             tokens=TokenIssuer(settings, keys),
             passwords=Passwords(settings),
@@ -94,5 +105,6 @@ class Platform:
             await self.control_log_poller.close()
             await self.processors.close()
             await self.broker.close()
+            await self.telemetry.close()
         finally:
             await self.engine.dispose()

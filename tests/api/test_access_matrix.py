@@ -174,6 +174,36 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", "/users/{userId}/telemetry-level"): Case(
         "/users/{viewer}/telemetry-level", "admin", "viewer", 200, {"telemetryLevel": 5}
     ),
+    # Telemetry: level 5 writes (every role is level 1 unless raised); any account reads.
+    ("POST", "/write"): Case(
+        "/write", "telemetry_writer", "admin", 200, {"measurement": "m", "fields": {"v": 1}}
+    ),
+    ("POST", "/write-graph"): Case(
+        "/write-graph", "telemetry_writer", "viewer", 200, {"timestamp": 1733346000, "value": 1}
+    ),
+    ("POST", "/write-simple"): Case("/write-simple?query=hi", "telemetry_writer", "viewer", 200),
+    ("POST", "/api/v2/write"): Case(
+        "/api/v2/write?org=racecar&bucket=telemetry",
+        "telemetry_writer",
+        "organizer",
+        204,
+        csv="car,car=7 speed=212.5 1733346000000000000",
+    ),
+    ("POST", "/api/telemetry/tokens"): Case(
+        "/api/telemetry/tokens", "telemetry_writer", "viewer", 201, {"name": "logger"}
+    ),
+    ("GET", "/api/telemetry/tokens"): Case(
+        "/api/telemetry/tokens", "telemetry_writer", "admin", 200
+    ),
+    ("DELETE", "/api/telemetry/tokens/{tokenId}"): Case(
+        "/api/telemetry/tokens/{telemetry_token}", "telemetry_writer", "viewer", 204
+    ),
+    ("GET", "/api/telemetry/query"): Case(
+        "/api/telemetry/query?measurement=car", "viewer", None, 200
+    ),
+    ("GET", "/api/telemetry/measurements"): Case(
+        "/api/telemetry/measurements", "client_partner", None, 200
+    ),
 }
 
 # Routes anyone may call: probes, docs, and the ways to get a token in the first place.
@@ -196,6 +226,8 @@ PUBLIC = DOCS | {
     ("GET", "/realms/{realm}/.well-known/openid-configuration"),
     ("GET", "/realms/{realm}/protocol/openid-connect/certs"),
     ("POST", "/event-status/negotiate"),  # the SignalR hub: private events refuse subscribing
+    ("POST", "/register"),  # the telemetry platform's shape of /auth/register
+    ("GET", "/ping"),  # InfluxDB's probe
 }
 
 

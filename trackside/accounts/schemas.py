@@ -25,6 +25,13 @@ class RegisterIn(BaseModel):
     password: Password
 
 
+class OpenRegisterIn(BaseModel):
+    """``POST /register``, the telemetry platform's shape: no e-mail address."""
+
+    username: Username
+    password: Password
+
+
 class LoginIn(BaseModel):
     username: Annotated[str, StringConstraints(min_length=1, max_length=254)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -62,7 +69,7 @@ class GrantOut(BaseModel):
 class MeOut(BaseModel):
     id: int
     username: str
-    email: str
+    email: str | None = Field(description="null for accounts registered without one")
     emailVerified: bool
     roles: list[str]
     grants: list[GrantOut]
@@ -79,7 +86,7 @@ class MeOut(BaseModel):
         return cls(
             id=user.id,
             username=user.username,
-            email=user.email,
+            email=user.email if not user.email.endswith("@no-email.invalid") else None,
             emailVerified=user.email_verified_at is not None,
             roles=sorted({g.role for g in user.grants} | {"viewer"}),
             grants=grants,

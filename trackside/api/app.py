@@ -26,6 +26,9 @@ from trackside.events.routes import (
     stream,
 )
 from trackside.platform import Platform
+from trackside.telemetry.routes import query as telemetry_query
+from trackside.telemetry.routes import tokens as telemetry_tokens
+from trackside.telemetry.routes import write as telemetry_write
 from trackside.web.pages import STATIC_DIR
 
 DESCRIPTION = """Race timing, scoring and live race data.
@@ -50,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="trackside", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, exempt=telemetry_write.OWN_BODY_LIMIT
+    )
     for module in (
         health,
         auth,
@@ -66,8 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stream,
         signalr,
         pages,
+        telemetry_tokens,
+        telemetry_query,
     ):
         app.include_router(module.router)
+    app.include_router(telemetry_write.router)
+    app.include_router(telemetry_write.influx_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(pages.PageNegotiation)
     return app

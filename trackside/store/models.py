@@ -12,6 +12,7 @@ from trackside.controllog.models import ControlLogSource
 from trackside.events.models import Entry, Event, EventClass, EventLoop, Organization, RaceSession
 from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
 from trackside.store.base import Base
+from trackside.telemetry.models import TelemetryBucket, TelemetryToken
 
 __all__ = [
     "Base",
@@ -31,5 +32,7 @@ __all__ = [
     "RoleGrant",
     "SessionResult",
     "SigningKey",
+    "TelemetryBucket",
+    "TelemetryToken",
     "User",
 ]
