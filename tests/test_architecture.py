@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "trackside"
 
 CORE = ("feeds", "timing", "live")
-PACKAGES = ("accounts", "events", "controllog")
+PACKAGES = ("accounts", "events", "controllog", "telemetry")
 SERVER_SIDE = (*PACKAGES, "api", "store", "platform", "commands", "web", "relay", "sim", "cli")
 
 # What other packages may import of each package: its service modules.
@@ -32,6 +32,7 @@ PUBLIC: dict[str, frozenset[str]] = {
         {"service", "entries", "ingest", "manager", "processors", "live_reads", "loops", "hub"}
     ),
     "controllog": frozenset({"service", "source", "poller"}),
+    "telemetry": frozenset({"service", "tokens"}),
 }
 
 # Modules of ``api`` that everything server-side may use; the rest is the app's own wiring.

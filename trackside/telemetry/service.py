@@ -128,8 +128,9 @@ STEPS_NS = [
 
 
 async def query(telemetry: Telemetry, selection: Selection, every_ns: int | None) -> Answer:
-    """Raw points when every series of the range has at most ``raw_limit``; else aggregates
-    per bucket of ``every_ns`` (chosen when not given), never more than ``max_points``."""
+    """Aggregates per ``every_ns`` bucket when a width is asked for; otherwise raw points when
+    every series of the range has at most ``raw_limit``, else aggregates at a width giving
+    about AUTO_BUCKETS buckets. Never more than ``max_points`` per series."""
     span = selection.stop_ns - selection.start_ns
     if span <= 0:
         raise Invalid("stop", "stop must be after start")
@@ -139,12 +140,11 @@ async def query(telemetry: Telemetry, selection: Selection, every_ns: int | None
             f"{-(-span // every_ns)} buckets in the range; at most {telemetry.max_points}"
             " (widen every or narrow the range)",
         )
-    counts = await telemetry.store.count(selection)
-    most = max((s.count[0] for s in counts), default=0)
-    if most == 0:
-        return Answer(every_ns, [])
-    if most <= telemetry.raw_limit:
-        return Answer(None, await telemetry.store.raw(selection, telemetry.raw_limit))
+    if every_ns is None:
+        counts = await telemetry.store.count(selection)
+        most = max((s.count[0] for s in counts), default=0)
+        if most <= telemetry.raw_limit:
+            return Answer(None, await telemetry.store.raw(selection, telemetry.raw_limit))
     width = every_ns or _auto_every(span)
     return Answer(width, await telemetry.store.aggregate(selection, width))
 

@@ -102,9 +102,9 @@ async def query(
         str | None, Query(description="Bucket width (1s, 100ms …); default: ≤ 1000 buckets")
     ] = None,
 ) -> QueryOut:
-    """A time range of one measurement: raw points when each series has few, else min, max,
-    mean, last and count per bucket, computed by the store. Any other query parameter is a
-    tag that must equal its value (``car=7``)."""
+    """A time range of one measurement: min, max, mean, last and count per ``every`` bucket,
+    computed by the store; without ``every``, raw points when each series has few of them.
+    Any other query parameter is a tag that must equal its value (``car=7``)."""
     service.check_bucket(bucket)
     stop_at = instant(stop, "stop", datetime.now(UTC))
     start_at = instant(start, "start", stop_at - timedelta(hours=1))
