@@ -101,9 +101,14 @@ class InfluxStore:
     async def _fields(self, selection: Selection) -> list[str]:
         if selection.fields:
             return list(selection.fields)
-        results = await self.query(
-            self.db(selection.bucket), f"SHOW FIELD KEYS FROM {ident(selection.measurement)}"
-        )
+        try:
+            results = await self.query(
+                self.db(selection.bucket), f"SHOW FIELD KEYS FROM {ident(selection.measurement)}"
+            )
+        except StoreUnavailable as exc:
+            if "database not found" in str(exc):
+                return []
+            raise
         return [row[0] for s in results[0].get("series", []) for row in s["values"]]
 
     def _where(self, selection: Selection) -> str:

@@ -86,7 +86,6 @@ def series_out(one: Series, raw: bool) -> SeriesOut:
 @router.get(
     "/query",
     response_model=QueryOut,
-    response_model_exclude_none=True,
     responses={422: {"description": "A parameter is wrong (named)"}, **READ_ERRORS},
 )
 async def query(
