@@ -201,6 +201,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/telemetry/query"): Case(
         "/api/telemetry/query?measurement=car", "viewer", None, 200
     ),
+    ("GET", "/query"): Case("/query?db=telemetry&q=SHOW+MEASUREMENTS", "client_partner", None, 200),
+    ("POST", "/query"): Case(
+        "/query?q=CREATE+DATABASE+telegraf", "telemetry_writer", "viewer", 200
+    ),
     ("GET", "/api/telemetry/measurements"): Case(
         "/api/telemetry/measurements", "client_partner", None, 200
     ),

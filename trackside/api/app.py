@@ -26,6 +26,7 @@ from trackside.events.routes import (
     stream,
 )
 from trackside.platform import Platform
+from trackside.telemetry.routes import influxql as telemetry_influxql
 from trackside.telemetry.routes import query as telemetry_query
 from trackside.telemetry.routes import tokens as telemetry_tokens
 from trackside.telemetry.routes import write as telemetry_write
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages,
         telemetry_tokens,
         telemetry_query,
+        telemetry_influxql,
     ):
         app.include_router(module.router)
     app.include_router(telemetry_write.router)

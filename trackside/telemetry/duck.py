@@ -308,17 +308,22 @@ class DuckStore:
             series[grp].values.append(_typed(value, text, kind))
         return [s for s in series if s.times]
 
-    async def aggregate(self, selection: Selection, every_ns: int) -> list[Series]:
+    async def aggregate(self, selection: Selection, every_ns: int | None) -> list[Series]:
         cids, group_of, series = self._groups(selection)
         if not cids:
             return []
+        bucket = "(time // $every) * $every" if every_ns else "$start"
         rows = await asyncio.to_thread(
             self._read,
-            "SELECT grp, (time // $every) * $every AS t, min(value), max(value), avg(value),"
+            f"SELECT grp, {bucket} AS t, min(value), max(value), avg(value),"
             " arg_max(value, time), count(*)"
             " FROM points JOIN wanted USING (cid) WHERE time >= $start AND time < $stop"
             " GROUP BY grp, t ORDER BY grp, t",
-            {"every": every_ns, "start": selection.start_ns, "stop": selection.stop_ns},
+            {
+                "start": selection.start_ns,
+                "stop": selection.stop_ns,
+                **({"every": every_ns} if every_ns else {}),
+            },
             cids,
             group_of,
         )

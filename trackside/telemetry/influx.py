@@ -175,11 +175,11 @@ class InfluxStore:
                 out.append(series)
         return out
 
-    async def aggregate(self, selection: Selection, every_ns: int) -> list[Series]:
+    async def aggregate(self, selection: Selection, every_ns: int | None) -> list[Series]:
         found = await self._per_field(
             selection,
             "min({f}), max({f}), mean({f}), last({f}), count({f})",
-            f"{self._group(selection, every_ns)} fill(none)",
+            self._group(selection, every_ns) + (" fill(none)" if every_ns else ""),
         )
         out = []
         for field, raw in found:

@@ -62,7 +62,7 @@ def check_bucket(name: str, field_name: str = "bucket") -> str:
     return name
 
 
-async def _ensure_bucket(
+async def ensure_bucket(
     telemetry: Telemetry, db: AsyncSession, name: str, org: str | None, user_id: int | None
 ) -> None:
     if name in telemetry.known:
@@ -94,7 +94,7 @@ async def write(
         p if p.time_ns is not None else Point(p.measurement, p.tags, p.fields, arrived)
         for p in points
     ]
-    await _ensure_bucket(telemetry, db, bucket, org, user_id)
+    await ensure_bucket(telemetry, db, bucket, org, user_id)
     await telemetry.store.write(bucket, timed)
     return len(timed)
 

@@ -75,8 +75,9 @@ class TelemetryStore(Protocol):
         """The points themselves, oldest first, at most ``limit`` per series."""
         ...
 
-    async def aggregate(self, selection: Selection, every_ns: int) -> list[Series]:
-        """min, max, mean, last and count per ``every_ns`` bucket (aligned to the epoch)."""
+    async def aggregate(self, selection: Selection, every_ns: int | None) -> list[Series]:
+        """min, max, mean, last and count per ``every_ns`` bucket (aligned to the epoch); one
+        bucket over the whole range, timed at its start, when ``every_ns`` is None."""
         ...
 
     async def describe(self, bucket: str) -> list[MeasurementInfo]:
