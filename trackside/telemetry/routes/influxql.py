@@ -92,8 +92,8 @@ EPOCH = Annotated[
 ]
 
 
-@router.get("/query", responses=QUERY_RESPONSES)
-async def query_get(
+@router.api_route("/query", methods=["GET", "POST"], responses=QUERY_RESPONSES)
+async def query(
     request: Request,
     principal: Reader,
     platform: PlatformDep,
@@ -103,22 +103,8 @@ async def query_get(
     epoch: EPOCH = None,
 ) -> JSONResponse:
     """InfluxQL reads: ``SELECT mean|min|max|last|count(field) … GROUP BY time(…), tag``, raw
-    ``SELECT field …``, and ``SHOW DATABASES|MEASUREMENTS|FIELD KEYS|TAG KEYS|TAG VALUES``.
-    Credentials as InfluxDB 1.x takes them: ``u``/``p``, HTTP Basic (the token as password),
-    or ``Authorization: Token|Bearer``."""
-    return await _answer(request, principal, platform, db, q, database, epoch)
-
-
-@router.post("/query", responses=QUERY_RESPONSES)
-async def query_post(
-    request: Request,
-    principal: Reader,
-    platform: PlatformDep,
-    db: DbDep,
-    q: Q = None,
-    database: DB = None,
-    epoch: EPOCH = None,
-) -> JSONResponse:
-    """As ``GET /query`` (parameters in the query string or a form body), plus ``CREATE
-    DATABASE`` (level 5), which Telegraf sends before writing."""
+    ``SELECT field …``, and ``SHOW DATABASES|MEASUREMENTS|FIELD KEYS|TAG KEYS|TAG VALUES``;
+    ``CREATE DATABASE`` (level 5), which Telegraf sends before writing. Parameters in the query
+    string or (POST) a form body. Credentials as InfluxDB 1.x takes them: ``u``/``p``, HTTP
+    Basic (the token as password), or ``Authorization: Token|Bearer``."""
     return await _answer(request, principal, platform, db, q, database, epoch)
