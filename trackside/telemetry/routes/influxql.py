@@ -92,7 +92,6 @@ EPOCH = Annotated[
 ]
 
 
-@router.api_route("/query", methods=["GET", "POST"], responses=QUERY_RESPONSES)
 async def query(
     request: Request,
     principal: Reader,
@@ -108,3 +107,13 @@ async def query(
     string or (POST) a form body. Credentials as InfluxDB 1.x takes them: ``u``/``p``, HTTP
     Basic (the token as password), or ``Authorization: Token|Bearer``."""
     return await _answer(request, principal, platform, db, q, database, epoch)
+
+
+for method in ("GET", "POST"):
+    router.add_api_route(
+        "/query",
+        query,
+        methods=[method],
+        responses=QUERY_RESPONSES,
+        operation_id=f"influxql_{method.lower()}",
+    )
