@@ -32,7 +32,7 @@ PUBLIC: dict[str, frozenset[str]] = {
         {"service", "entries", "ingest", "manager", "processors", "live_reads", "loops", "hub"}
     ),
     "controllog": frozenset({"service", "source", "poller"}),
-    "telemetry": frozenset({"service", "tokens"}),
+    "telemetry": frozenset({"service", "tokens", "laps"}),
 }
 
 # Modules of ``api`` that everything server-side may use; the rest is the app's own wiring.

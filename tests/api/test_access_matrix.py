@@ -205,6 +205,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/query"): Case(
         "/query?q=CREATE+DATABASE+telegraf", "telemetry_writer", "viewer", 200
     ),
+    ("GET", "/events/{eventId}/sessions/{sessionId}/cars/{number}/telemetry"): Case(
+        "/events/{private}/sessions/{private_race}/cars/9/telemetry?lap=1",
+        "organizer",
+        "viewer",
+        200,
+    ),
     ("GET", "/api/telemetry/measurements"): Case(
         "/api/telemetry/measurements", "client_partner", None, 200
     ),

@@ -27,6 +27,7 @@ from trackside.events.routes import (
 )
 from trackside.platform import Platform
 from trackside.telemetry.routes import influxql as telemetry_influxql
+from trackside.telemetry.routes import laps as telemetry_laps
 from trackside.telemetry.routes import query as telemetry_query
 from trackside.telemetry.routes import tokens as telemetry_tokens
 from trackside.telemetry.routes import write as telemetry_write
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry_tokens,
         telemetry_query,
         telemetry_influxql,
+        telemetry_laps,
     ):
         app.include_router(module.router)
     app.include_router(telemetry_write.router)

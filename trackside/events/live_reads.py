@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -132,3 +133,42 @@ def live_session(manager: ProcessorManager, event: Event, index: int) -> Session
     if processor is None or not 0 <= index < len(processor.engine.sessions):
         raise NotFound(f"event {event.id} has no live session {index}")
     return processor.engine.sessions[index]
+
+
+@dataclass(frozen=True, slots=True)
+class LapWindow:
+    """One completed lap of a car, placed on the wall clock (epoch milliseconds)."""
+
+    number: int
+    lap_time_ms: int
+    start_ms: int
+    end_ms: int
+
+
+async def lap_windows(
+    manager: ProcessorManager, event: Event, session_id: int, car_number: str
+) -> list[LapWindow]:
+    """A car's completed laps in a session, cut by its crossings in the event log.
+
+    Crossings carry race time; the wall clock of race time 0 is when the record that opened
+    the session arrived, so a lap ending at race time T ended at ``opened + T``.
+    """
+    processor = await manager.get(event.id)
+    index = processor.index_of(session_id)
+    if index is None:
+        raise NotFound(f"session {session_id} of event {event.id} has no timing data")
+    session = processor.engine.sessions[index]
+    opened = processor.results.opened_at.get(index)
+    car = next((c for c in session.cars.values() if c.number == car_number), None)
+    if car is None or opened is None:
+        raise NotFound(f"car {car_number} has no laps in session {session_id}")
+    return [
+        LapWindow(
+            lap.number,
+            lap.lap_time_ms,
+            opened + lap.total_time_ms - lap.lap_time_ms,
+            opened + lap.total_time_ms,
+        )
+        for lap in car.laps
+        if lap.total_time_ms is not None
+    ]

@@ -164,3 +164,20 @@ class MeasurementOut(Wire):
     name: str
     fields: list[str]
     tags: dict[str, list[str]]
+
+
+class LapOut(Wire):
+    number: int
+    lap_time_ms: int
+    start_ms: int = Field(description="Wall clock of the crossing that opened the lap (epoch ms)")
+    end_ms: int
+    every: str | None
+    raw: bool
+    series: list[SeriesOut] = Field(description="``time`` is milliseconds since the lap started")
+
+
+class LapTelemetryOut(Wire):
+    car: str
+    session_id: int
+    lap: LapOut
+    best: LapOut | None = None
