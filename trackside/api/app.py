@@ -27,7 +27,9 @@ from trackside.events.routes import (
 )
 from trackside.platform import Platform
 from trackside.telemetry.routes import influxql as telemetry_influxql
+from trackside.telemetry.page import STATIC_DIR as TELEMETRY_STATIC
 from trackside.telemetry.routes import laps as telemetry_laps
+from trackside.telemetry.routes import page as telemetry_page
 from trackside.telemetry.routes import query as telemetry_query
 from trackside.telemetry.routes import tokens as telemetry_tokens
 from trackside.telemetry.routes import write as telemetry_write
@@ -77,10 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry_query,
         telemetry_influxql,
         telemetry_laps,
+        telemetry_page,
     ):
         app.include_router(module.router)
     app.include_router(telemetry_write.router)
     app.include_router(telemetry_write.influx_router)
+    app.mount("/static/telemetry", StaticFiles(directory=TELEMETRY_STATIC), name="telemetry-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(pages.PageNegotiation)
     return app
