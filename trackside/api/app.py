@@ -26,8 +26,8 @@ from trackside.events.routes import (
     stream,
 )
 from trackside.platform import Platform
-from trackside.telemetry.routes import influxql as telemetry_influxql
 from trackside.telemetry.page import STATIC_DIR as TELEMETRY_STATIC
+from trackside.telemetry.routes import influxql as telemetry_influxql
 from trackside.telemetry.routes import laps as telemetry_laps
 from trackside.telemetry.routes import page as telemetry_page
 from trackside.telemetry.routes import query as telemetry_query
