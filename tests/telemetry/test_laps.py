@@ -7,6 +7,7 @@ import pytest
 from tests.api.world import World
 
 R0 = 1_745_000_000_000  # when the session's first record arrived (epoch ms)
+LATENCY = 500  # each crossing's record arrives this long after the crossing
 FEED = [
     '$B,5,"Race 1"',
     '$C,1,"GT"',
@@ -22,6 +23,14 @@ FEED = [
 ]
 
 
+def arrival(line: str, i: int) -> int:
+    """A crossing's record arrives after its race time; the rest at the start."""
+    if line.startswith("$J"):
+        h, m, sec = line.split(",")[3].strip('"').split(":")
+        return R0 + int((int(h) * 3600 + int(m) * 60 + float(sec)) * 1000) + LATENCY
+    return R0 + i - 1
+
+
 async def race(world: World) -> int:
     """The public event's race, fed through the relay API; its session id."""
     event = world.ids["public"]
@@ -30,7 +39,7 @@ async def race(world: World) -> int:
         json={
             "source": "rmonitor",
             "records": [
-                {"seq": i, "received_at": R0 + i - 1, "type": "rmonitor", "data": line}
+                {"seq": i, "received_at": arrival(line, i), "type": "rmonitor", "data": line}
                 for i, line in enumerate(FEED, start=1)
             ],
         },
@@ -69,16 +78,18 @@ async def test_a_lap_and_the_best_lap(world: World) -> None:
     body = answer.json()
     lap = body["lap"]
     assert (lap["number"], lap["lapTimeMs"]) == (1, 100_000)
-    assert (lap["startMs"], lap["endMs"]) == (R0 + 5_000, R0 + 105_000)
+    # placed by when the crossing records arrived (lap 1's start: its end less its lap time)
+    assert (lap["startMs"], lap["endMs"]) == (R0 + 5_500, R0 + 105_500)
     assert lap["raw"] is True
     [speed] = lap["series"]
     assert speed["field"] == "speed"
-    assert speed["value"] == [float(s) for s in range(5, 105)]
-    assert speed["time"] == [float(ms) for ms in range(0, 100_000, 1000)]
+    assert speed["value"] == [float(s) for s in range(6, 106)]
+    assert speed["time"] == [float(ms) for ms in range(500, 100_000, 1000)]
     best = body["best"]
     assert (best["number"], best["lapTimeMs"]) == (2, 98_000)
-    assert best["series"][0]["value"][0] == 105.0
-    assert best["series"][0]["time"][0] == 0.0
+    assert (best["startMs"], best["endMs"]) == (R0 + 105_500, R0 + 203_500)
+    assert best["series"][0]["value"][0] == 106.0
+    assert best["series"][0]["time"][0] == 500.0
     assert len(best["series"][0]["value"]) == 98
 
 
@@ -94,7 +105,7 @@ async def test_without_compare_and_every_field(world: World) -> None:
     assert body["best"] is None
     assert {s["field"] for s in body["lap"]["series"]} == {"speed", "throttle"}
     speed = next(s for s in body["lap"]["series"] if s["field"] == "speed")
-    assert speed["value"][0] == 203.0  # car 8's points stay out
+    assert speed["value"][0] == 204.0  # car 8's points stay out
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from trackside.api.deps import PlatformDep, ReadableEvent
+from trackside.api.deps import DbDep, PlatformDep, ReadableEvent
 from trackside.events import live_reads
 from trackside.telemetry import laps, service
 from trackside.telemetry.access import TelemetryRoute
@@ -48,6 +48,7 @@ async def lap_telemetry(
     request: Request,
     event: ReadableEvent,
     platform: PlatformDep,
+    db: DbDep,
     session_id: Annotated[int, Path(alias="sessionId", ge=1, le=2**31 - 1)],
     number: Annotated[str, Path(min_length=1, max_length=16)],
     lap: Annotated[int, Query(ge=1, le=100_000)],
@@ -63,7 +64,7 @@ async def lap_telemetry(
     query parameter is a tag to match (``session=…``). ``compare=best`` adds the car's best lap,
     aligned by lap time."""
     service.check_bucket(bucket)
-    windows = await live_reads.lap_windows(platform.processors, event, session_id, number)
+    windows = await live_reads.lap_windows(db, platform.processors, event, session_id, number)
     tags = tuple(
         sorted(
             {
