@@ -92,12 +92,13 @@ def parse(
             line = body[: exc.start].count(b"\n") + 1
             raise LineProtocolError(line, "invalid UTF-8") from None
     points: list[Point] = []
+    keys: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
     for number, raw in enumerate(body.split("\n"), start=1):
         line = raw.strip(" \t\r")
         if not line or line[0] == "#":
             continue
         try:
-            point = _scan(line, scale) if "\\" in line or '"' in line else _split(line, scale)
+            point = _scan(line, scale) if "\\" in line or '"' in line else _split(line, scale, keys)
         except _Bad as exc:
             raise LineProtocolError(number, str(exc), line) from None
         if point.time_ns is None and default_time_ns is not None:
@@ -109,30 +110,78 @@ def parse(
 # --- the fast path: no escapes, no strings -----------------------------------------------------
 
 
-def _split(line: str, scale: int) -> Point:
-    parts = [part for part in line.split(" ") if part]
-    if len(parts) < 2:
-        raise _Bad("missing fields")
-    if len(parts) > 3:
-        raise _Bad("unexpected text after the timestamp")
-    key = parts[0].split(",")
-    measurement = key[0]
+def _split(
+    line: str, scale: int, keys: dict[str, tuple[str, tuple[tuple[str, str], ...]]]
+) -> Point:
+    parts = line.split(" ")
+    if len(parts) != 3 and (len(parts) != 2 or not parts[1]):
+        parts = [part for part in parts if part]
+        if len(parts) < 2:
+            raise _Bad("missing fields")
+        if len(parts) > 3:
+            raise _Bad("unexpected text after the timestamp")
+    series = keys.get(parts[0])
+    if series is None:  # each series key is read once per body
+        series = keys[parts[0]] = _series(parts[0])
+    fields = _fields(parts[1])
+    if len(parts) == 3:
+        stamp = parts[2]
+        time_ns = (
+            int(stamp) * scale if stamp.isdigit() and len(stamp) < 19 else _timestamp(stamp, scale)
+        )
+    else:
+        time_ns = None
+    return Point(series[0], series[1], fields, time_ns)
+
+
+def _series(key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    names = key.split(",")
+    measurement = names[0]
     _check_measurement(measurement)
     tags: list[tuple[str, str]] = []
-    for pair in key[1:]:
+    for pair in names[1:]:
         name, eq, value = pair.partition("=")
         if not eq or "=" in value:
             raise _Bad(f"tag {pair!r} is not key=value")
         tags.append(_tag(name, value))
+    return measurement, _sorted(tags)
+
+
+_BOOLEANS = {"t": True, "T": True, "true": True, "True": True, "TRUE": True}
+_BOOLEANS |= {"f": False, "F": False, "false": False, "False": False, "FALSE": False}
+_DIGITS = frozenset("0123456789.")
+
+
+def _fields(text: str) -> dict[str, FieldValue]:
+    """Fields without strings: each value's kind is plain from its last character. Anything
+    float() or int() would take that line protocol does not (``1_0``, ``nan``) is sent to
+    ``_value``, which says what is wrong."""
     fields: dict[str, FieldValue] = {}
-    for pair in parts[1].split(","):
+    for pair in text.split(","):
         name, eq, value = pair.partition("=")
-        if not eq or "=" in value:
-            raise _Bad(f"field {pair!r} is not key=value")
-        _check_name(name, "field key")
-        fields[name] = _value(value, name)
-    time_ns = _timestamp(parts[2], scale) if len(parts) == 3 else None
-    return Point(measurement, _sorted(tags), fields, time_ns)
+        if not eq or not name or name[0] == "_" or not value or "=" in value or "_" in value:
+            if not eq or "=" in value:
+                raise _Bad(f"field {pair!r} is not key=value")
+            _check_name(name, "field key")
+            fields[name] = _value(value, name)
+            continue
+        last = value[-1]
+        if last in _DIGITS and value.isascii():
+            try:
+                number = float(value)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number):
+                fields[name] = _value(value, name)  # raises, naming the field
+            fields[name] = number
+        elif last == "i" and value[value[0] == "-" : -1].isdigit() and value.isascii():
+            whole = int(value[:-1])
+            if len(value) > 19 and not INT_MIN <= whole <= INT_MAX:
+                raise _Bad(f"field {name!r}: integer out of range")
+            fields[name] = whole
+        else:
+            fields[name] = _value(value, name)
+    return fields
 
 
 # --- the slow path: escapes and quoted strings -------------------------------------------------

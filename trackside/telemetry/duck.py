@@ -52,16 +52,7 @@ class Column:
     field: str
 
 
-def _kind(value: FieldValue) -> int:
-    if isinstance(value, bool):
-        return BOOLEAN
-    if isinstance(value, Unsigned):
-        return UNSIGNED
-    if isinstance(value, int):
-        return INTEGER
-    if isinstance(value, float):
-        return FLOAT
-    return STRING
+KIND_OF_TYPE: dict[type, int] = {float: FLOAT, int: INTEGER, Unsigned: UNSIGNED, bool: BOOLEAN}
 
 
 def _typed(value: float | None, text: str | None, kind: int) -> FieldValue | None:
@@ -164,35 +155,41 @@ class DuckStore:
         texts: list[str | None] = []
         kinds: list[int] = []
         new: list[Column] = []
-        columns = self._columns
-        next_id = max(self._by_id, default=0) + 1
+        # (bucket, measurement, tags, field names) -> the columns' ids, for this batch
+        layouts: dict[tuple[object, ...], tuple[int, ...]] = {}
+        next_id = [max(self._by_id, default=0) + 1]
+
+        def column_id(bucket: str, point: Point, name: str) -> int:
+            key = (bucket, point.measurement, point.tags, name)
+            column = self._columns.get(key)
+            if column is None:
+                column = Column(next_id[0], bucket, point.measurement, point.tags, name)
+                next_id[0] += 1
+                new.append(column)
+                with self._lock:
+                    self._remember(column)
+            return column.id
+
         for bucket, points in batch:
             for point in points:
-                measurement, tags, time_ns = point.measurement, point.tags, point.time_ns
-                for name, value in point.fields.items():
-                    key = (bucket, measurement, tags, name)
-                    column = columns.get(key)
-                    if column is None:
-                        column = Column(next_id, bucket, measurement, tags, name)
-                        next_id += 1
-                        new.append(column)
-                        with self._lock:
-                            self._remember(column)
-                    cids.append(column.id)
-                    times.append(time_ns)  # type: ignore[arg-type]  # set by the service
-                    if type(value) is float:
-                        values.append(value)
-                        texts.append(None)
-                        kinds.append(FLOAT)
-                    else:
-                        kind = _kind(value)
-                        kinds.append(kind)
-                        if kind == STRING:
-                            values.append(None)
-                            texts.append(value)  # type: ignore[arg-type]
-                        else:
-                            values.append(float(value))
-                            texts.append(None)
+                fields = point.fields
+                layout_key = (bucket, point.measurement, point.tags, *fields)
+                layout = layouts.get(layout_key)
+                if layout is None:
+                    layout = layouts[layout_key] = tuple(
+                        column_id(bucket, point, name) for name in fields
+                    )
+                point_kinds = [KIND_OF_TYPE.get(type(v), STRING) for v in fields.values()]
+                cids.extend(layout)
+                times.extend([point.time_ns] * len(layout))  # type: ignore[list-item]
+                kinds.extend(point_kinds)
+                if STRING in point_kinds or BOOLEAN in point_kinds:
+                    for value, kind in zip(fields.values(), point_kinds, strict=True):
+                        values.append(None if kind == STRING else float(value))  # type: ignore[arg-type]
+                        texts.append(value if kind == STRING else None)  # type: ignore[arg-type]
+                else:
+                    values.extend(fields.values())  # type: ignore[arg-type]
+                    texts.extend([None] * len(layout))
         table = pa.table(
             {
                 "cid": pa.array(cids, pa.int32()),

@@ -7,6 +7,7 @@ first bad line refuses the request (400, InfluxDB's shape, naming the line).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -36,6 +37,7 @@ influx_router = APIRouter(tags=["telemetry"], route_class=InfluxRoute)
 # Routes that read their own bodies under their own cap (the app's BodyLimit skips them).
 OWN_BODY_LIMIT = frozenset({"/write", "/api/v2/write"})
 
+PARSE_INLINE_BYTES = 32 * 1024
 V1_PRECISIONS = {"n": "ns", "ns": "ns", "u": "us", "µ": "us", "ms": "ms", "s": "s"}
 V1_PRECISIONS |= {"m": "m", "h": "h"}
 V2_PRECISIONS = ("ns", "us", "ms", "s")
@@ -85,7 +87,10 @@ async def _line_protocol(
 ) -> Response:
     body = await read_body(request, platform.settings.telemetry_max_body_bytes)
     try:
-        points = lineprotocol.parse(body, precision)
+        if len(body) > PARSE_INLINE_BYTES:  # a big body is parsed off the event loop
+            points = await asyncio.to_thread(lineprotocol.parse, body, precision)
+        else:
+            points = lineprotocol.parse(body, precision)
     except LineProtocolError as exc:
         return influx_error(400, "invalid", exc.message, line=exc.line)
     if not points:
