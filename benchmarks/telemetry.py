@@ -2,7 +2,7 @@
 
 In one run, on one machine:
 
-- **ingest**: the same generated batches (``--batches`` of 5,000 lines × 8 fields, 20 cars at
+- **ingest**: the same generated batches (``--batches`` of 5,000 lines x 8 fields, 20 cars at
   20 Hz) posted one after another over HTTP with a keep-alive client: to ``trackside serve``
   (a subprocess on a fresh data dir, the default DuckDB store, ``POST /api/v2/write`` with an
   API token) and to Debian's ``influxd`` 1.x (started here on a free port with a throw-away
@@ -53,7 +53,7 @@ def log(message: str) -> None:
 
 
 def batch(index: int, measurement: str, start_ns: int, step_ns: int) -> bytes:
-    """5,000 lines × 8 fields: every car at each instant, instants ``step_ns`` apart."""
+    """5,000 lines x 8 fields: every car at each instant, instants ``step_ns`` apart."""
     lines = []
     first = index * LINES_PER_BATCH
     for n in range(first, first + LINES_PER_BATCH):
@@ -192,73 +192,73 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="trackside-bench-") as tmp,
         running_influxd() as influx_url,
         trackside_server(Path(tmp)) as (ts_url, token),
+        httpx.Client(
+            base_url=ts_url, timeout=300, headers={"Authorization": f"Token {token}"}
+        ) as ts,
+        httpx.Client(base_url=influx_url, timeout=300) as influx,
     ):
-        with (
-            httpx.Client(base_url=ts_url, timeout=300, headers={"Authorization": f"Token {token}"}) as ts,
-            httpx.Client(base_url=influx_url, timeout=300) as influx,
-        ):  # fmt: skip
-            influx.post("/query", data={"q": 'CREATE DATABASE "bench"'}).raise_for_status()
-            v2 = {"org": "bench", "bucket": "bench", "precision": "ns"}
-            v1 = {"db": "bench", "precision": "ns"}
-            # warm both up (first bucket/database, first shard) outside the timing
-            post_all(ts, "/api/v2/write", v2, [batch(0, "warm", T0, step)])
-            post_all(influx, "/write", v1, [batch(0, "warm", T0, step)])
+        influx.post("/query", data={"q": 'CREATE DATABASE "bench"'}).raise_for_status()
+        v2 = {"org": "bench", "bucket": "bench", "precision": "ns"}
+        v1 = {"db": "bench", "precision": "ns"}
+        # warm both up (first bucket/database, first shard) outside the timing
+        post_all(ts, "/api/v2/write", v2, [batch(0, "warm", T0, step)])
+        post_all(influx, "/write", v1, [batch(0, "warm", T0, step)])
 
-            log("ingest: trackside")
-            ts_s = post_all(ts, "/api/v2/write", v2, ingest)
-            log("ingest: influxdb")
-            influx_s = post_all(influx, "/write", v1, ingest)
-            result["trackside"] = {"seconds": round(ts_s, 3), "points_per_s": round(lines / ts_s)}
-            result["influxdb"] = {
-                "seconds": round(influx_s, 3),
-                "points_per_s": round(lines / influx_s),
-            }
-            result["ratio"] = round(influx_s / ts_s, 3)
+        log("ingest: trackside")
+        ts_s = post_all(ts, "/api/v2/write", v2, ingest)
+        log("ingest: influxdb")
+        influx_s = post_all(influx, "/write", v1, ingest)
+        result["trackside"] = {"seconds": round(ts_s, 3), "points_per_s": round(lines / ts_s)}
+        result["influxdb"] = {
+            "seconds": round(influx_s, 3),
+            "points_per_s": round(lines / influx_s),
+        }
+        result["ratio"] = round(influx_s / ts_s, 3)
 
-            log(f"query: loading {query_batches * LINES_PER_BATCH} points into each")
-            load_ts = post_all(ts, "/api/v2/write", v2, loading)
-            load_influx = post_all(influx, "/write", v1, loading)
-            start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(query_start // 10**9))
-            stop = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(query_start // 10**9 + 3600))
-            ts_params = {
-                "bucket": "bench",
-                "measurement": "q",
-                "fields": "speed",
-                "start": start,
-                "stop": stop,
-                "every": "1s",
-            }
-            influxql = (
-                'SELECT min("speed"), max("speed"), mean("speed"), last("speed"), count("speed")'
-                f" FROM \"q\" WHERE time >= '{start}' AND time < '{stop}' GROUP BY time(1s)"
-                " fill(none)"
-            )
-            influx_params = {"db": "bench", "q": influxql, "epoch": "ms"}
-            log("query: asking each")
-            ts_times = timed_queries(ts, "/api/telemetry/query", ts_params, args.repeat)
-            influx_times = timed_queries(influx, "/query", influx_params, args.repeat)
-            ours, theirs = buckets_of(
-                ts.get("/api/telemetry/query", params=ts_params).json(),
-                influx.get("/query", params=influx_params).json(),
-            )
-            result["query"] = {
-                "points": query_batches * LINES_PER_BATCH,
-                "range": "1h",
-                "every": "1s",
-                "buckets": {"trackside": ours, "influxdb": theirs},
-                "trackside_ms": {
-                    "median": round(statistics.median(ts_times), 1),
-                    "best": round(min(ts_times), 1),
-                },
-                "influxdb_ms": {
-                    "median": round(statistics.median(influx_times), 1),
-                    "best": round(min(influx_times), 1),
-                },
-                "load_seconds": {
-                    "trackside": round(load_ts, 2),
-                    "influxdb": round(load_influx, 2),
-                },
-            }
+        log(f"query: loading {query_batches * LINES_PER_BATCH} points into each")
+        load_ts = post_all(ts, "/api/v2/write", v2, loading)
+        load_influx = post_all(influx, "/write", v1, loading)
+        start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(query_start // 10**9))
+        stop = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(query_start // 10**9 + 3600))
+        ts_params = {
+            "bucket": "bench",
+            "measurement": "q",
+            "fields": "speed",
+            "start": start,
+            "stop": stop,
+            "every": "1s",
+        }
+        influxql = (
+            'SELECT min("speed"), max("speed"), mean("speed"), last("speed"), count("speed")'
+            f" FROM \"q\" WHERE time >= '{start}' AND time < '{stop}' GROUP BY time(1s)"
+            " fill(none)"
+        )
+        influx_params = {"db": "bench", "q": influxql, "epoch": "ms"}
+        log("query: asking each")
+        ts_times = timed_queries(ts, "/api/telemetry/query", ts_params, args.repeat)
+        influx_times = timed_queries(influx, "/query", influx_params, args.repeat)
+        ours, theirs = buckets_of(
+            ts.get("/api/telemetry/query", params=ts_params).json(),
+            influx.get("/query", params=influx_params).json(),
+        )
+        result["query"] = {
+            "points": query_batches * LINES_PER_BATCH,
+            "range": "1h",
+            "every": "1s",
+            "buckets": {"trackside": ours, "influxdb": theirs},
+            "trackside_ms": {
+                "median": round(statistics.median(ts_times), 1),
+                "best": round(min(ts_times), 1),
+            },
+            "influxdb_ms": {
+                "median": round(statistics.median(influx_times), 1),
+                "best": round(min(influx_times), 1),
+            },
+            "load_seconds": {
+                "trackside": round(load_ts, 2),
+                "influxdb": round(load_influx, 2),
+            },
+        }
     result["machine"] = {
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
