@@ -78,13 +78,25 @@ class DuckStore:
         self._lock = threading.Lock()  # guards the column maps between writer and readers
         self._queue: asyncio.Queue[tuple[str, list[Point], asyncio.Future[None]]] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._opening = asyncio.Lock()
 
     # --- life ------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._open)
+        """The file is opened on first use: DuckDB locks it for one process, and CLI commands
+        (``trackside users …``) start a platform beside a running server without needing it."""
+        self._opening = asyncio.Lock()
         self._queue = asyncio.Queue()
         self._writer = asyncio.create_task(self._drain(), name="telemetry-writer")
+
+    async def _ready(self) -> None:
+        if self._con is None:
+            async with self._opening:
+                if self._con is None:
+                    try:
+                        await asyncio.to_thread(self._open)
+                    except duckdb.Error as exc:  # e.g. another process holds the file
+                        raise StoreUnavailable(f"telemetry store {self.path}: {exc}") from None
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,6 +131,7 @@ class DuckStore:
             return
         if self._queue is None:
             raise StoreUnavailable("the telemetry store is not started")
+        await self._ready()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((bucket, points, done))
         await done
@@ -268,6 +281,7 @@ class DuckStore:
             cursor.close()
 
     async def count(self, selection: Selection) -> list[Series]:
+        await self._ready()
         cids, group_of, series = self._groups(selection)
         if not cids:
             return []
@@ -286,6 +300,7 @@ class DuckStore:
         return series
 
     async def raw(self, selection: Selection, limit: int) -> list[Series]:
+        await self._ready()
         cids, group_of, series = self._groups(selection)
         if not cids:
             return []
@@ -306,6 +321,7 @@ class DuckStore:
         return [s for s in series if s.times]
 
     async def aggregate(self, selection: Selection, every_ns: int | None) -> list[Series]:
+        await self._ready()
         cids, group_of, series = self._groups(selection)
         if not cids:
             return []
@@ -335,6 +351,7 @@ class DuckStore:
         return [s for s in series if s.times]
 
     async def describe(self, bucket: str) -> list[MeasurementInfo]:
+        await self._ready()
         with self._lock:
             columns = [c for c in self._by_id.values() if c.bucket == bucket]
         found: dict[str, tuple[set[str], dict[str, set[str]]]] = {}
