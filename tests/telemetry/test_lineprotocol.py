@@ -128,7 +128,7 @@ values = st.one_of(
 
 
 @given(
-    measurement=keys,
+    measurement=keys.filter(lambda s: not s.startswith("#")),  # a line starting # is a comment
     tags=st.dictionaries(keys, keys, max_size=3),
     fields=st.dictionaries(keys, values, min_size=1, max_size=4),
     time_ns=st.none() | st.integers(-(2**62), 2**62),
