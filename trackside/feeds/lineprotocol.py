@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_STRING_BYTES = 64 * 1024
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -46,8 +46,7 @@ class Unsigned(int):
 FieldValue = float | int | bool | str
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):  # a tuple: made by the thousand per request, cheaply
     measurement: str
     tags: tuple[tuple[str, str], ...]  # sorted by key
     fields: dict[str, FieldValue]
@@ -91,6 +90,7 @@ def parse(
         except UnicodeDecodeError as exc:
             line = body[: exc.start].count(b"\n") + 1
             raise LineProtocolError(line, "invalid UTF-8") from None
+    plain = "\\" not in body and '"' not in body  # then no line needs the slow path
     points: list[Point] = []
     keys: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
     for number, raw in enumerate(body.split("\n"), start=1):
@@ -98,7 +98,10 @@ def parse(
         if not line or line[0] == "#":
             continue
         try:
-            point = _scan(line, scale) if "\\" in line or '"' in line else _split(line, scale, keys)
+            if plain or ("\\" not in line and '"' not in line):
+                point = _split(line, scale, keys)
+            else:
+                point = _scan(line, scale)
         except _Bad as exc:
             raise LineProtocolError(number, str(exc), line) from None
         if point.time_ns is None and default_time_ns is not None:

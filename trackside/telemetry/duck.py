@@ -170,6 +170,8 @@ class DuckStore:
         new: list[Column] = []
         # (bucket, measurement, tags, field names) -> the columns' ids, for this batch
         layouts: dict[tuple[object, ...], tuple[int, ...]] = {}
+        # the field values' types -> their kinds, and whether all are plain numbers
+        typings: dict[tuple[type, ...], tuple[tuple[int, ...], bool]] = {}
         next_id = [max(self._by_id, default=0) + 1]
 
         def column_id(bucket: str, point: Point, name: str) -> int:
@@ -192,11 +194,17 @@ class DuckStore:
                     layout = layouts[layout_key] = tuple(
                         column_id(bucket, point, name) for name in fields
                     )
-                point_kinds = [KIND_OF_TYPE.get(type(v), STRING) for v in fields.values()]
+                types = tuple(map(type, fields.values()))
+                typing = typings.get(types)
+                if typing is None:
+                    point_kinds = tuple(KIND_OF_TYPE.get(t, STRING) for t in types)
+                    plain = STRING not in point_kinds and BOOLEAN not in point_kinds
+                    typing = typings[types] = (point_kinds, plain)
+                point_kinds, plain = typing
                 cids.extend(layout)
                 times.extend([point.time_ns] * len(layout))  # type: ignore[list-item]
                 kinds.extend(point_kinds)
-                if STRING in point_kinds or BOOLEAN in point_kinds:
+                if not plain:
                     for value, kind in zip(fields.values(), point_kinds, strict=True):
                         values.append(None if kind == STRING else float(value))  # type: ignore[arg-type]
                         texts.append(value if kind == STRING else None)  # type: ignore[arg-type]
