@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "trackside"
 
 CORE = ("feeds", "timing", "live")
-PACKAGES = ("accounts", "events", "controllog", "judging", "iracing", "tracking")
+PACKAGES = ("accounts", "events", "controllog", "judging", "iracing", "tracking", "telemetry")
 SERVER_SIDE = (*PACKAGES, "api", "store", "platform", "commands", "web", "relay", "sim", "cli")
 
 # What other packages may import of each package: its service modules.
@@ -35,6 +35,7 @@ PUBLIC: dict[str, frozenset[str]] = {
     "judging": frozenset({"service", "records", "claims"}),
     "iracing": frozenset({"connections", "sync", "imports"}),
     "tracking": frozenset({"live", "service", "prune"}),
+    "telemetry": frozenset({"service", "tokens", "laps"}),
 }
 
 # Modules of ``api`` that everything server-side may use; the rest is the app's own wiring.

@@ -88,6 +88,20 @@ class Settings(BaseSettings):
         description="redis://host:port/db for live fan-out across several server nodes; "
         "default: in-process.",
     )
+    telemetry_url: str | None = Field(
+        default=None,
+        description="Where telemetry points go: influxdb://host:8086/db (InfluxDB v1 API); "
+        "default: DuckDB at data_dir/telemetry.duckdb.",
+    )
+    telemetry_rate_limit: int = Field(
+        default=1200, ge=1, description="Telemetry write requests per window, per account."
+    )
+    telemetry_max_body_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="Largest line-protocol body (gunzipped)."
+    )
+    telemetry_max_points: int = Field(
+        default=10_000, ge=10, description="Most points a telemetry query answers per series."
+    )
     processor_idle_timeout_s: float = Field(
         default=600.0,
         gt=0,

@@ -29,6 +29,7 @@ from trackside.judging import claims as judging_claims
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
+from trackside.telemetry.service import Telemetry
 
 if TYPE_CHECKING:
     from trackside.tracking.live import Tracking
@@ -53,6 +54,7 @@ class Platform:
     iracing: IRacing
     iracing_sync: BackgroundSync
     tracking: Tracking
+    telemetry: Telemetry
     # What packages add to an account's access token (the judging app's ``juez_id``).
     claim_sources: tuple[judging_claims.ClaimSource, ...] = ()
     judging_locks: EventLocks = field(default_factory=EventLocks)
@@ -82,6 +84,14 @@ class Platform:
         iracing = IRacing(settings)
         from trackside.tracking.live import Tracking  # it reaches accounts, which need Platform
 
+        telemetry = Telemetry.open(
+            settings.telemetry_url, settings.data_dir, max_points=settings.telemetry_max_points
+        )
+        try:
+            await telemetry.start()
+        except BaseException:
+            await engine.dispose()
+            raise
         return cls(
             settings=settings,
             engine=engine,
@@ -94,6 +104,7 @@ class Platform:
                 db_factory, control_logs, allow_private=settings.fetch_allow_private
             ),
             classification=Desk(event_locks, processors),
+            telemetry=telemetry,
             keys=keys,
             tokens=TokenIssuer(settings, keys),
             passwords=Passwords(settings),
@@ -129,5 +140,6 @@ class Platform:
             await self.processors.close()
             await self.broker.close()
             await self.limiter.close()
+            await self.telemetry.close()
         finally:
             await self.engine.dispose()

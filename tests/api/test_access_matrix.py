@@ -356,6 +356,46 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/iracing/sessions/{sessionId}/import"): Case(
         "/api/iracing/sessions/1/import?eventId={public}", "organizer", "client_partner", 503
     ),
+    # Telemetry: level 5 writes (every role is level 1 unless raised); any account reads.
+    ("POST", "/write"): Case(
+        "/write", "telemetry_writer", "admin", 200, {"measurement": "m", "fields": {"v": 1}}
+    ),
+    ("POST", "/write-graph"): Case(
+        "/write-graph", "telemetry_writer", "viewer", 200, {"timestamp": 1733346000, "value": 1}
+    ),
+    ("POST", "/write-simple"): Case("/write-simple?query=hi", "telemetry_writer", "viewer", 200),
+    ("POST", "/api/v2/write"): Case(
+        "/api/v2/write?org=racecar&bucket=telemetry",
+        "telemetry_writer",
+        "organizer",
+        204,
+        csv="car,car=7 speed=212.5 1733346000000000000",
+    ),
+    ("POST", "/api/telemetry/tokens"): Case(
+        "/api/telemetry/tokens", "telemetry_writer", "viewer", 201, {"name": "logger"}
+    ),
+    ("GET", "/api/telemetry/tokens"): Case(
+        "/api/telemetry/tokens", "telemetry_writer", "admin", 200
+    ),
+    ("DELETE", "/api/telemetry/tokens/{tokenId}"): Case(
+        "/api/telemetry/tokens/{telemetry_token}", "telemetry_writer", "viewer", 204
+    ),
+    ("GET", "/api/telemetry/query"): Case(
+        "/api/telemetry/query?measurement=car", "viewer", None, 200
+    ),
+    ("GET", "/query"): Case("/query?db=telemetry&q=SHOW+MEASUREMENTS", "client_partner", None, 200),
+    ("POST", "/query"): Case(
+        "/query?q=CREATE+DATABASE+telegraf", "telemetry_writer", "viewer", 200
+    ),
+    ("GET", "/events/{eventId}/sessions/{sessionId}/cars/{number}/telemetry"): Case(
+        "/events/{private}/sessions/{private_race}/cars/9/telemetry?lap=1",
+        "organizer",
+        "viewer",
+        200,
+    ),
+    ("GET", "/api/telemetry/measurements"): Case(
+        "/api/telemetry/measurements", "client_partner", None, 200
+    ),
 }
 
 # Routes anyone may call: probes, docs, and the ways to get a token in the first place.
@@ -393,6 +433,8 @@ PUBLIC = DOCS | {
     ("POST", "/api/osmand"),
     ("POST", "/event-status/negotiate"),  # the SignalR hub: private events refuse subscribing
     ("GET", "/auth/iracing/callback"),  # iRacing's redirect: the single-use state names the user
+    ("POST", "/register"),  # the telemetry platform's shape of /auth/register
+    ("GET", "/ping"),  # InfluxDB's probe
 }
 
 

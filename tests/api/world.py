@@ -22,6 +22,7 @@ from trackside.events import entries, ingest
 from trackside.events import service as events
 from trackside.events.models import Entry, EventClass, RaceSession
 from trackside.platform import Platform
+from trackside.telemetry import tokens as telemetry_tokens
 
 ISS = "http://test/realms/trackside"
 PASSWORD = "correct horse battery"
@@ -122,9 +123,21 @@ async def build(platform: Platform, client: httpx.AsyncClient) -> World:
             if role is not None:
                 await accounts.grant(s, user, role, organization_id=org, event_id=event)
             world.users[name] = user
+        # A level-5 account: the telemetry platform's writers.
+        world.users["telemetry_writer"] = await accounts.create(
+            platform,
+            s,
+            username="telemetry_writer",
+            email="telemetry_writer@example.org",
+            password=PASSWORD,
+            verified=True,
+            telemetry_level=5,
+        )
         await s.commit()
         for name, user in world.users.items():
             world.tokens[name] = logins.access_token(platform, user, ISS)
+        token, _ = await telemetry_tokens.create(s, world.users["telemetry_writer"].id, "logger")
+        world.ids["telemetry_token"] = token.id
         two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
         world.tokens["expired"] = logins.access_token(
             platform, world.users["admin"], ISS, two_hours_ago

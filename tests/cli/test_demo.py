@@ -70,3 +70,49 @@ def test_demo_replays_a_capture(tmp_path: Path) -> None:
     ((name, _finished, result),) = asyncio.run(_kept(tmp_path / "data"))
     assert name == "Saturday 8 Hour"
     assert [car["number"] for car in result["cars"][:2]] == ["2", "70"]
+
+
+def test_demo_cars_send_telemetry_that_laps_cut(tmp_path: Path) -> None:
+    out = _demo(tmp_path, "--speed", "60", "--minutes", "6")
+    sent = int(re.search(r"telemetry: (\d+) points sent", out).group(1))  # type: ignore[union-attr]
+    assert sent > 24 * 20  # every car, 20 samples a second, for several seconds
+
+    async def check() -> None:
+        from trackside.events import live_reads
+        from trackside.events import service as events
+        from trackside.telemetry import laps, service
+        from trackside.telemetry.store import Selection
+
+        platform = await Platform.start(test_settings(tmp_path / "data", None), with_keys=False)
+        try:
+            telemetry = platform.telemetry
+            everything = Selection("telemetry", "car", ("speed",), (), 0, 2**62)
+            [speed] = await telemetry.store.count(everything)
+            assert speed.count == [sent]
+            described = await service.describe(telemetry, "telemetry")
+            assert set(described[0].fields) == {
+                "speed", "throttle", "brake", "rpm", "gear", "lat", "lon"
+            }  # fmt: skip
+            async with platform.db_factory() as db:
+                event = await events.get_event(db, 1)
+                session_id = await db.scalar(select(RaceSession.id))
+                assert session_id is not None
+                windows = await live_reads.lap_windows(
+                    db, platform.processors, event, session_id, described[0].tags["car"][0]
+                )
+            assert windows, "the car completed laps"
+            lap = await laps.points(
+                telemetry,
+                windows[0],
+                bucket="telemetry",
+                measurement="car",
+                fields=("speed",),
+                tags=(("car", described[0].tags["car"][0]),),
+            )
+            # 20 Hz of wall time over a lap run at 60x: a lap of ~150 s lasts ~2.5 s
+            [points] = lap.series
+            assert len(points.times) >= windows[0].lap_time_ms / 60 / 1000 * 20 * 0.7
+        finally:
+            await platform.close()
+
+    asyncio.run(check())

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.accounts import opaque
+from trackside.accounts import opaque, people
 from trackside.accounts.models import RefreshToken, User
 from trackside.accounts.principals import user_grants
 from trackside.errors import Forbidden, Unauthenticated
@@ -43,7 +43,7 @@ async def login(
     ok = await platform.passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         raise Unauthenticated("wrong username or password")
-    if user.email_verified_at is None:
+    if user.email_verified_at is None and people.has_email(user):
         raise Forbidden("confirm your e-mail address first (see the link we sent)")
     if platform.passwords.needs_rehash(user.password_hash):
         user.password_hash = await platform.passwords.hash(password)

@@ -82,6 +82,32 @@ async def register(
     return user
 
 
+# Accounts registered the telemetry platform's way (``POST /register``) have no e-mail address;
+# they keep a per-account address under the reserved ``.invalid`` domain (RFC 2606), which no
+# real address and no registration with an address can take (e-mail validation refuses it).
+NO_EMAIL_DOMAIN = "no-email.invalid"
+
+
+def has_email(user: User) -> bool:
+    return not user.email.endswith("@" + NO_EMAIL_DOMAIN)
+
+
+async def register_without_email(
+    platform: Platform, db: AsyncSession, *, username: str, password: str
+) -> User:
+    """The telemetry platform's register: level 1, no address, able to log in at once."""
+    user = await create(
+        platform,
+        db,
+        username=username,
+        email=f"{username.lower()}@{NO_EMAIL_DOMAIN}",
+        password=password,
+        verified=False,
+    )
+    await db.commit()
+    return user
+
+
 async def verify_email(db: AsyncSession, token: str) -> User:
     user = await email_tokens.redeem(db, token, email_tokens.VERIFY)
     if user.email_verified_at is None:

@@ -34,6 +34,13 @@ class RegisterIn(BaseModel):
     password: Password
 
 
+class OpenRegisterIn(BaseModel):
+    """``POST /register``, the telemetry platform's shape: no e-mail address."""
+
+    username: Username
+    password: Password
+
+
 class LoginIn(BaseModel):
     model_config = ConfigDict(strict=True)
     username: Annotated[str, StringConstraints(min_length=1, max_length=254)]
@@ -73,7 +80,7 @@ class GrantOut(BaseModel):
 class MeOut(BaseModel):
     id: int
     username: str
-    email: str
+    email: str | None = Field(description="null for accounts registered without one")
     emailVerified: bool
     roles: list[str]
     grants: list[GrantOut]
@@ -90,7 +97,7 @@ class MeOut(BaseModel):
         return cls(
             id=user.id,
             username=user.username,
-            email=user.email,
+            email=user.email if not user.email.endswith("@no-email.invalid") else None,
             emailVerified=user.email_verified_at is not None,
             roles=sorted({g.role for g in user.grants} | {"viewer"}),
             grants=grants,

@@ -33,6 +33,13 @@ from trackside.iracing import routes as iracing
 from trackside.judging import pages as judge_page
 from trackside.judging import routes as judging
 from trackside.platform import Platform
+from trackside.telemetry.page import STATIC_DIR as TELEMETRY_STATIC
+from trackside.telemetry.routes import influxql as telemetry_influxql
+from trackside.telemetry.routes import laps as telemetry_laps
+from trackside.telemetry.routes import page as telemetry_page
+from trackside.telemetry.routes import query as telemetry_query
+from trackside.telemetry.routes import tokens as telemetry_tokens
+from trackside.telemetry.routes import write as telemetry_write
 from trackside.tracking.routes import auth as tracking_auth
 from trackside.tracking.routes import map as tracking_map
 from trackside.tracking.routes import reports as location_reports
@@ -65,7 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="trackside", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     openapi.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, exempt=telemetry_write.OWN_BODY_LIMIT
+    )
     for module in (
         health,
         auth,
@@ -93,8 +102,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trackers,
         tracking,
         tracking_map,
+        telemetry_tokens,
+        telemetry_query,
+        telemetry_influxql,
+        telemetry_laps,
+        telemetry_page,
     ):
         app.include_router(module.router)
+    app.include_router(telemetry_write.router)
+    app.include_router(telemetry_write.influx_router)
+    app.mount("/static/telemetry", StaticFiles(directory=TELEMETRY_STATIC), name="telemetry-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(pages.PageNegotiation)
     app.add_middleware(AllowedHosts, allowed_hosts=settings.trusted_hosts)  # outermost

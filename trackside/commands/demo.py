@@ -59,6 +59,7 @@ def demo(
 
         from trackside.api.app import create_app
         from trackside.commands import demo_race as demo_service
+        from trackside.commands import demo_telemetry
         from trackside.commands.runtime import tune_gc
         from trackside.config import Settings
 
@@ -104,6 +105,7 @@ def demo(
         )
         console.print(f"[bold green]Live timing:[/] {base}/events/{event.event_id}")
         console.print(f"Events: {base}/   API docs: {base}/docs   (Ctrl-C to stop)")
+        console.print(f"Telemetry: {base}/telemetry (20 Hz per car, through /api/v2/write)")
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             if judges:
                 from trackside.commands import demo_judges
@@ -113,6 +115,10 @@ def demo(
                     console.print,
                 )  # fmt: skip
             relay = demo_service.RelayClient(http, event, settings.realm)
+            feeder = demo_telemetry.TelemetryFeeder(
+                http, await demo_telemetry.logger_token(app.state.platform), event.event_id, feed
+            )
+            sending = asyncio.create_task(feeder.run(speed))
 
             def progress(done: int, total: int) -> None:
                 if done == total or done % 200 == 0:
@@ -120,6 +126,9 @@ def demo(
 
             if feed:
                 await demo_service.drive(relay, feed, speed, time.monotonic, on_batch=progress)
+            await sending
+            if feed:
+                console.print(f"telemetry: {feeder.points} points sent")
         console.print(f"[bold]Feed finished.[/] Results stay at {base}/events/{event.event_id}")
         if exit_when_done:
             server.should_exit = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,9 +20,11 @@ from trackside.errors import NotFound
 from trackside.events import classification
 from trackside.events.manager import ProcessorManager
 from trackside.events.models import Event, RaceSession
-from trackside.events.racelog import EventLive, RelaySource, SessionResult
+from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
 from trackside.events.schemas import DiagnosticsOut, LoopCountsOut, SourceOut
 from trackside.feeds.clock import format_duration, format_interval
+from trackside.feeds.records import Passing
+from trackside.feeds.rmonitor import parse_line
 from trackside.timing.session import Session
 
 
@@ -144,3 +147,61 @@ def live_session(manager: ProcessorManager, event: Event, index: int) -> Session
     if processor is None or not 0 <= index < len(processor.engine.sessions):
         raise NotFound(f"event {event.id} has no live session {index}")
     return processor.engine.sessions[index]
+
+
+@dataclass(frozen=True, slots=True)
+class LapWindow:
+    """One completed lap of a car, placed on the wall clock (epoch milliseconds)."""
+
+    number: int
+    lap_time_ms: int
+    start_ms: int
+    end_ms: int
+
+
+async def lap_windows(
+    db: AsyncSession,
+    manager: ProcessorManager,
+    event: Event,
+    session_id: int,
+    car_number: str,
+) -> list[LapWindow]:
+    """A car's completed laps in a session, cut by its crossings in the event log.
+
+    Each crossing is placed on the wall clock by when its ``$J`` record arrived (matched on the
+    car and the race time it carries); a lap runs from the crossing before it to its own. A
+    crossing with no such record (a decoder passing) is placed at the session's opening
+    record's arrival plus its race time.
+    """
+    processor = await manager.get(event.id)
+    index = processor.index_of(session_id)
+    if index is None:
+        raise NotFound(f"session {session_id} of event {event.id} has no timing data")
+    session = processor.engine.sessions[index]
+    opened = processor.results.opened_at.get(index)
+    car = next((c for c in session.cars.values() if c.number == car_number), None)
+    if car is None or opened is None:
+        raise NotFound(f"car {car_number} has no laps in session {session_id}")
+    arrived: dict[int, int] = {}  # race time of a crossing -> when its record arrived
+    rows = await db.execute(
+        select(LogRecord.received_at_ms, LogRecord.data)
+        .where(
+            LogRecord.event_id == event.id,
+            LogRecord.type == "rmonitor",
+            LogRecord.data.startswith(f'$J,"{car.registration}"'),
+        )
+        .order_by(LogRecord.position)
+    )
+    for received_at_ms, data in rows:
+        record = parse_line(data)
+        if isinstance(record, Passing) and record.total_time_ms is not None:
+            arrived.setdefault(record.total_time_ms, received_at_ms)
+    windows = []
+    for lap in car.laps:
+        if lap.total_time_ms is None:
+            continue
+        end = arrived.get(lap.total_time_ms, opened + lap.total_time_ms)
+        before = lap.total_time_ms - lap.lap_time_ms
+        start = arrived.get(before, end - lap.lap_time_ms)
+        windows.append(LapWindow(lap.number, lap.lap_time_ms, start, end))
+    return windows

@@ -19,6 +19,7 @@ from trackside.iracing.models import (
 )
 from trackside.judging.models import Competition, Judge, Team, TimeRecord
 from trackside.store.base import Base
+from trackside.telemetry.models import TelemetryBucket, TelemetryToken
 from trackside.tracking.models import (
     Checkpoint,
     LocationFix,
@@ -55,6 +56,8 @@ __all__ = [
     "SessionResult",
     "SigningKey",
     "Team",
+    "TelemetryBucket",
+    "TelemetryToken",
     "TimeRecord",
     "TrackedParticipant",
     "TrackingDevice",

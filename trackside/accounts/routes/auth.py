@@ -19,6 +19,7 @@ from trackside.accounts.schemas import (
     EmailIn,
     LoginIn,
     MeOut,
+    OpenRegisterIn,
     RefreshIn,
     RegisterIn,
     ResetConfirmIn,
@@ -58,6 +59,21 @@ async def register(body: RegisterIn, platform: PlatformDep, db: DbDep, base_url:
         email=str(body.email),
         password=body.password,
         base_url=base_url,
+    )
+    return MeOut.of(user)
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MeOut,
+    responses={409: {"description": "The username is taken"}},
+    dependencies=[AnonymousWrite],
+)
+async def register_open(body: OpenRegisterIn, platform: PlatformDep, db: DbDep) -> MeOut:
+    """The telemetry platform's register: no e-mail address, level 1, logs in at once."""
+    user = await accounts.register_without_email(
+        platform, db, username=body.username, password=body.password
     )
     return MeOut.of(user)
 

@@ -1,0 +1,1 @@
+"""Telemetry: points from cars and loggers, stored in a time-series store, queried, charted."""

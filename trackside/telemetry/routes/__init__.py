@@ -1,0 +1,1 @@
+"""Telemetry's HTTP routes: writes, API tokens, queries, laps and the chart page."""
