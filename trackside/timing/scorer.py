@@ -9,6 +9,9 @@
   it. With loops but no start/finish loop, each RMonitor ``$J`` marks the lap boundary.
 - Judges' records (``feeds.judge_records``) score manual competitions, each its own session
   beside the feed's (``timing.manual``).
+- GPS checkpoint crossings (``feeds.checkpoint_records``) score the event's checkpoint session,
+  beside the feed's too (``timing.checkpoints``): splits, and positions by checkpoints passed,
+  then the time at the last; the splits show as the cars' sectors.
 - Race-control log records add warnings, penalty laps and black flags. An entry belongs to the
   session being scored (else the last one) when its key first appears in the log, and its later
   revisions follow it there; entries logged before any session belong to the first. So what
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog_records import (
     ControlLogBadRow,
     ControlLogEntry,
@@ -38,6 +42,7 @@ from trackside.feeds.judge_records import (
 )
 from trackside.feeds.p3_records import P3Passing
 from trackside.feeds.records import Competitor, Passing, Record
+from trackside.timing.checkpoints import CheckpointTiming
 from trackside.timing.engine import RaceEngine
 from trackside.timing.extras import SessionExtras
 from trackside.timing.laps import SAME_CROSSING_MS
@@ -56,7 +61,9 @@ from trackside.timing.session import Session
 CROSSINGS = (P3Passing, LoopCrossing)
 CONTROL_LOG = (ControlLogEntry, ControlLogBadRow, ControlLogRemoval)
 JUDGE = (CompetitionStart, CompetitionStop, TeamTime, TimeVoid)
-ScoredRecord = Record | P3Passing | LoopCrossing | ControlLogRecord | JudgeRecord
+ScoredRecord = (
+    Record | P3Passing | LoopCrossing | ControlLogRecord | JudgeRecord | CheckpointCrossing
+)
 
 
 @dataclass(slots=True)
@@ -101,6 +108,7 @@ class Scorer:
         self.loop_counts = LoopCounts()
         self.control_records = 0
         self.manual = ManualTiming(self.engine)
+        self.checkpoints = CheckpointTiming(self.engine)
 
     # --- what the snapshot builder and results read -----------------------------------------
 
@@ -113,6 +121,8 @@ class Scorer:
         return self._revisions.get(index, 0)
 
     def extras(self, index: int) -> SessionExtras:
+        if index == self.checkpoints.index:
+            return SessionExtras(loops=self.checkpoints.loops(), penalties=self.penalties(index))
         tracker = self._trackers.get(index)
         return SessionExtras(
             loops=tracker.cars if tracker is not None else {}, penalties=self.penalties(index)
@@ -143,6 +153,8 @@ class Scorer:
             self._control_record(record)
         elif isinstance(record, JUDGE):
             self._bump(self.manual.apply(record))
+        elif isinstance(record, CheckpointCrossing):
+            self._bump(self.checkpoints.apply(record))
         else:
             self.apply_rmonitor(record)
 
