@@ -258,13 +258,14 @@ class CheckpointTiming:
         self._crossed.setdefault(record.participant, []).append(record)
         self._names[record.participant] = record.name
         course = self.course
-        for participant in self._crossed if changed else (record.participant,):
+        rescored = list(self._crossed) if changed else [record.participant]
+        for participant in rescored:
             self._standings[participant] = Standing(
                 participant,
                 self._names[participant],
                 splits=_splits(course, self._crossed[participant]),
             )
-        self._score(session)
+        self._score(session, rescored)
         assert self.index is not None
         return self.index
 
@@ -278,9 +279,11 @@ class CheckpointTiming:
             self.index = len(self.engine.sessions) - 1
         return self.session
 
-    def _score(self, session: Session) -> None:
-        for standing in self.standings():
-            registration = str(standing.participant)
+    def _score(self, session: Session, rescored: list[int]) -> None:
+        """The rescored participants' laps from their splits, then everyone's position."""
+        for participant in rescored:
+            standing = self._standings[participant]
+            registration = str(participant)
             car = session.cars.get(registration)
             if car is None:
                 car = session.car(registration)
@@ -298,5 +301,6 @@ class CheckpointTiming:
             car.race_laps = len(car.laps)
             car.total_time_ms = standing.elapsed_ms if car.laps else None
             car.last_crossing_ms = car.total_time_ms
-            car.race_position = standing.position
             session.race_clock_ms = max(session.race_clock_ms, car.total_time_ms or 0)
+        for standing in self.standings():
+            session.cars[str(standing.participant)].race_position = standing.position
