@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from tests.conftest import DATA
-from trackside.feeds import classification_records, controllog_codec, judge_records, registry
+from trackside.feeds import (
+    checkpoint_records,
+    classification_records,
+    controllog_codec,
+    judge_records,
+    registry,
+)
+from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog_records import ControlLogRemoval
 from trackside.feeds.p3_records import P3Passing
 from trackside.feeds.records import FeedError, Heartbeat
@@ -13,6 +20,7 @@ def test_type_names_are_the_codecs() -> None:
     assert registry.CONTROLLOG == controllog_codec.RECORD_TYPE
     assert registry.CLASSIFICATION == classification_records.RECORD_TYPE
     assert registry.JUDGE == judge_records.RECORD_TYPE
+    assert registry.CHECKPOINT == checkpoint_records.TYPE
     assert set(registry.TYPES) == {
         "rmonitor",
         "p3",
@@ -52,3 +60,9 @@ def test_classification_is_checked_not_scored_and_unknown_types_are_bad() -> Non
     assert registry.decode("classification", "[]").bad[0].startswith("classification record")
     assert registry.record_type("telemetry") is None
     assert registry.decode("telemetry", "x").bad == ("record type 'telemetry' is not scored",)
+
+
+def test_checkpoint_crossings_go_to_the_scorer() -> None:
+    decoded = registry.decode("checkpoint", '{"p": 7, "n": "ana", "c": "Hill", "t": 5, "i": 1}')
+    assert tuple(decoded.records) == (CheckpointCrossing(7, "ana", "Hill", 5, 1),)
+    assert registry.decode("checkpoint", '{"p": 7}').bad

@@ -6,9 +6,10 @@ import math
 
 import pytest
 
-from trackside.feeds import checkpoint_records
+from trackside.feeds import checkpoint_records, registry
 from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.timing.checkpoints import (
+    CHECKPOINT_SESSION,
     EARTH_RADIUS_M,
     Circle,
     Line,
@@ -17,6 +18,8 @@ from trackside.timing.checkpoints import (
     crossings,
     standings,
 )
+from trackside.timing.results import engine_result
+from trackside.timing.scorer import Scorer
 
 LAT0, LON0 = 52.0, 21.0
 METRE = math.degrees(1 / EARTH_RADIUS_M)  # degrees of latitude per metre
@@ -101,8 +104,55 @@ def test_positions_count_checkpoints_reached_first() -> None:
 
 
 def test_records_round_trip_and_bad_ones_are_refused() -> None:
-    record = CheckpointCrossing(7, "ana", "Hill", 1_748_772_000_123)
-    assert checkpoint_records.decode(checkpoint_records.encode(record)) == record
+    for record in (
+        CheckpointCrossing(7, "ana", "Hill", 1_748_772_000_123),
+        CheckpointCrossing(7, "ana", "Hill", 1_748_772_000_123, 1),
+    ):
+        assert checkpoint_records.decode(checkpoint_records.encode(record)) == record
     for bad in ("", "[]", '{"p": 1}', '{"p": "x", "n": "a", "c": "b", "t": 1}'):
         with pytest.raises(ValueError):
             checkpoint_records.decode(bad)
+
+
+def test_the_scorer_times_a_checkpoint_session_as_standings_do() -> None:
+    """Crossings through the registry and the scorer: one session beside the feed's, its cars
+    in the standings' order, splits as sectors; the course from the places records carry."""
+    course = ["Start", "Hill", "Finish"]
+    records = [
+        CheckpointCrossing(3, "cy", "Hill", 50_000, 1),  # Hill before any start is known
+        CheckpointCrossing(1, "ana", "Start", 0, 0),
+        CheckpointCrossing(2, "ben", "Start", 5_000, 0),
+        CheckpointCrossing(2, "ben", "Hill", 60_000, 1),
+        CheckpointCrossing(1, "ana", "Hill", 100_000, 1),
+        CheckpointCrossing(2, "ben", "Finish", 500_000, 2),
+    ]
+    scorer = Scorer()
+    for record in records:
+        (decoded,) = registry.decode("checkpoint", checkpoint_records.encode(record)).records
+        scorer.apply(decoded)
+    assert scorer.checkpoints.course == course
+    (session,) = engine_result(scorer)["sessions"]
+    assert session["name"] == CHECKPOINT_SESSION
+    want = standings(course, records)
+    assert [(c["first_name"], c["position"]) for c in session["cars"]] == [
+        (s.name, s.position) for s in want
+    ]
+    ben = session["cars"][0]
+    assert (ben["laps"], ben["total_time_ms"], ben["last_loop"]) == (2, 495_000, "Finish")
+    assert ben["sectors"] == [
+        {"from": "Start", "to": "Hill", "time_ms": 55_000},
+        {"from": "Start", "to": "Finish", "time_ms": 495_000},
+    ]
+    assert scorer.revision(0) == len(records)
+
+
+def test_records_without_a_place_take_the_order_first_crossed() -> None:
+    scorer = Scorer()
+    for record in (
+        CheckpointCrossing(1, "ana", "Start", 0),
+        CheckpointCrossing(1, "ana", "Hill", 100_000),
+        CheckpointCrossing(2, "ben", "Start", 5_000),
+    ):
+        scorer.apply(record)
+    assert scorer.checkpoints.course == ["Start", "Hill"]
+    assert [s.name for s in scorer.checkpoints.standings()] == ["ana", "ben"]

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import DATA
 from tests.timing.test_engine import ENTRY, lap
+from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog import changes, parse_control_log
 from trackside.feeds.controllog_records import ControlLogRecord
 from trackside.feeds.p3 import read_hex_capture
@@ -303,3 +304,20 @@ def test_captures_score_alike_with_and_without_a_scorer(rmonitor_dir: Path) -> N
     plain = Scorer()
     plain.apply_all(item.record for item in read_records(data))
     assert engine_result(scorer) == engine_result(plain)
+
+
+def test_a_checkpoint_session_beside_the_feed_takes_nothing_of_it() -> None:
+    """A checkpoint session opened before the feed or during it: loop crossings and race
+    control still belong to the feed's sessions."""
+    scorer = Scorer(layout=PIT_LOOPS)
+    control = RaceControl(scorer)
+    scorer.apply(CheckpointCrossing(9, "ana", "Start", 0, 0))
+    control(LOG)  # no feed session yet: held for the first
+    feed(scorer, *ENTRY, *lap("1", 1, 1, "00:01:40.000", "00:01:45.000"))
+    assert scorer.checkpoints.index == 0 and scorer.control_session("row:2") == 1
+    assert cars(scorer, 1)["3"]["warnings"] == 1
+    scorer.apply(CheckpointCrossing(9, "ana", "Hill", 60_000, 1))
+    cross(scorer, "111", 1_000_000, PIT_IN)
+    assert cars(scorer, 1)["1"]["in_pit"] is True
+    assert [c["last_loop"] for c in cars(scorer, 0).values()] == ["Hill"]
+    assert scorer.engine.current is scorer.sessions[1]

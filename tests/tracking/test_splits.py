@@ -3,11 +3,16 @@ records in the event log, and the splits read from the log are the truth within 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import orjson
+from typer.testing import CliRunner
 
 from tests.api.world import World
 from tests.timing.test_checkpoints import FINISH, HILL, START, track
 from tests.tracking.helpers import bearer, new_user, tracked
+from trackside.cli import app
 from trackside.events import ingest
 
 BASE_S = 1_748_772_000  # 2025-06-01 10:00 UTC, during the world's public event
@@ -23,7 +28,7 @@ def _course() -> dict:
     }
 
 
-async def test_tracks_become_checkpoint_records_and_splits(world: World) -> None:
+async def test_tracks_become_checkpoint_records_and_splits(world: World, tmp_path: Path) -> None:
     event = world.ids["public"]
     put = await world.client.put(
         f"/events/{event}/tracking/checkpoints", json=_course(), headers=world.auth("organizer")
@@ -87,6 +92,38 @@ async def test_tracks_become_checkpoint_records_and_splits(world: World) -> None
     processor = await world.platform.processors.record_arrived(event)
     assert processor.diagnostics.by_type["checkpoint"] == 6
     assert processor.diagnostics.bad == 0
+
+    # The live board shows the session the checkpoints timed, scored as loops are.
+    live = (await world.client.get(f"/events/{event}/live")).json()["sessions"]
+    (session,) = [s for s in live if s["name"] == "Checkpoints"]
+    assert [car["first_name"] for car in session["cars"]] == ["ana", "ben"]
+    assert [car["position"] for car in session["cars"]] == [1, 2]
+    for car in session["cars"]:
+        want = truth[car["first_name"]]
+        got = [0] + [sector["time_ms"] for sector in car["sectors"]]
+        assert [sector["to"] for sector in car["sectors"]] == ["Hill", "Finish"]
+        assert car["last_loop"] == "Finish" and car["laps"] == 2
+        assert abs(car["total_time_ms"] - want[-1]) <= 1000
+        for have, expected in zip(got, want, strict=True):
+            assert abs(have - expected) <= 1000, (car["first_name"], got)
+
+    # ``trackside replay`` of the log export shows the same.
+    export = await world.client.get(
+        f"/events/{event}/log?format=jsonl", headers=world.auth("official")
+    )
+    assert export.status_code == 200, export.text
+    (tmp_path / "event.jsonl").write_bytes(export.content)
+    out = tmp_path / "replay.json"
+    ran = CliRunner().invoke(
+        app, ["replay", str(tmp_path / "event.jsonl"), "--quiet", "--output", str(out)]
+    )
+    assert ran.exit_code == 0, ran.output
+    replayed = json.loads(out.read_bytes())["sessions"]
+    for one in replayed:
+        del one["records"]
+    for one in live:
+        del one["classification"]
+    assert replayed == live
     outsider = await new_user(world, "outsider")
     refused = await world.client.get(f"/events/{event}/tracking/splits", headers=bearer(outsider))
     assert refused.status_code == 403

@@ -4,7 +4,7 @@ A processor replays the stored log when it starts, then applies new records as i
 them, so killing the server and starting it again gives the same standings. Records are decoded by
 their type (``feeds.registry``: ``rmonitor`` a feed line, ``p3`` a decoder frame as hex,
 ``controllog`` a race-control log revision as JSON, ``judge`` a judge's time or a manual
-start or stop), as ``trackside replay`` decodes them, and
+start or stop, ``checkpoint`` a GPS checkpoint crossing), as ``trackside replay`` decodes them, and
 scored together (``timing.scorer``) with the event's loops and
 entries; when those change, the processor scores the whole log again. After each batch
 it turns the scorer's state into the next numbered live patch and publishes it once for every

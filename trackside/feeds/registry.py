@@ -17,8 +17,9 @@ type               data                                   the scorer gets
 ``judge``          a judge's time, a manual start or stop  a ``JudgeRecord`` (``timing.manual``)
                    (JSON)
 ``iracing``        an imported iRacing session (JSON)      the ``RMonitorRecord``\\ s it stands for
-``checkpoint``     a GPS checkpoint crossing (JSON)        nothing: checked only; splits come
-                                                          from ``timing.checkpoints``
+``checkpoint``     a GPS checkpoint crossing (JSON)        a ``CheckpointCrossing``: scored into
+                                                          a checkpoint session
+                                                          (``timing.checkpoints``)
 ``classification`` an official's decision (JSON)          nothing: officials' decisions are
                                                           about a result, not the standings
                                                           (the server's classification book)
@@ -34,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog_records import ControlLogRecord
 from trackside.feeds.judge_records import JudgeRecord
 from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
@@ -49,7 +51,7 @@ JUDGE = "judge"  # feeds.judge_records.RECORD_TYPE
 CHECKPOINT = "checkpoint"  # feeds.checkpoint_records.TYPE: a GPS checkpoint crossing
 IRACING = "iracing"  # feeds.iracing: an imported iRacing session's results and laps
 
-ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord | JudgeRecord
+ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord | JudgeRecord | CheckpointCrossing
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +125,13 @@ def _iracing(data: str) -> Decoded:
 
 
 def _checkpoint(data: str) -> Decoded:
-    """A GPS checkpoint crossing: checked here; splits are scored from the log by
-    ``timing.checkpoints`` (the tracking package's splits), not by the standings' scorer."""
+    """A GPS checkpoint crossing: the scorer times a checkpoint session from them."""
     from trackside.feeds import checkpoint_records
 
     try:
-        checkpoint_records.decode(data)
+        return Decoded((checkpoint_records.decode(data),))
     except ValueError as exc:
         return Decoded(bad=(str(exc),))
-    return NOTHING
 
 
 def _classification(data: str) -> Decoded:

@@ -5,6 +5,13 @@ when the track enters it). The crossing time is interpolated along the segment b
 fixes around it, so a fix every few seconds still times a crossing to well under a second at
 steady speed. Distances use a local flat projection around the checkpoint: exact enough for
 checkpoints of up to a few kilometres. Nothing here reads a clock or does I/O.
+
+Splits and positions (``standings``) serve the tracking area's ``/tracking/splits``;
+``CheckpointTiming`` scores the same standings, crossing by crossing, into a session of the
+event's engine (the scorer hands it the log's ``checkpoint`` records), so the live board,
+results and ``trackside replay`` show a session timed by checkpoints like one timed by loops:
+each participant a car, each checkpoint after the start a lap whose total is the time since
+the participant's start, the splits as the car's sectors and the last checkpoint its last loop.
 """
 
 from __future__ import annotations
@@ -15,6 +22,10 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from trackside.feeds.checkpoint_records import CheckpointCrossing
+from trackside.timing.engine import RaceEngine
+from trackside.timing.laps import Lap
+from trackside.timing.loops import CarLoops, SectorTime
+from trackside.timing.session import RACE, Session
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -173,7 +184,123 @@ def standings(course: Sequence[str], records: Iterable[CheckpointCrossing]) -> l
         if course
         else []
     )
+    return rank(table)
+
+
+def rank(table: list[Standing]) -> list[Standing]:
+    """Most checkpoints reached first, then the shortest time to the last of them (in place)."""
     table.sort(key=lambda s: (-s.reached, s.elapsed_ms or 0, s.participant))
     for position, standing in enumerate(table, start=1):
         standing.position = position
     return table
+
+
+CHECKPOINT_SESSION = "Checkpoints"
+FLAG_RUNNING = "green"
+
+
+class CheckpointTiming:
+    """The event's checkpoint session: one session of the engine, appended beside the feed's
+    (never its current one), opened by the first crossing.
+
+    The course is the checkpoints' places the records carry; a checkpoint without one comes
+    after those known, in the order first crossed.
+    """
+
+    __slots__ = ("_course", "_crossed", "_names", "_standings", "engine", "index", "session")
+
+    def __init__(self, engine: RaceEngine) -> None:
+        self.engine = engine
+        self.session: Session | None = None
+        self.index: int | None = None
+        self._course: dict[str, tuple[int, int]] = {}  # name: (place, first seen)
+        self._crossed: dict[int, list[CheckpointCrossing]] = {}
+        self._names: dict[int, str] = {}
+        self._standings: dict[int, Standing] = {}
+
+    @property
+    def course(self) -> list[str]:
+        return sorted(self._course, key=self._course.__getitem__)
+
+    def standings(self) -> list[Standing]:
+        return rank(list(self._standings.values()))
+
+    def loops(self) -> dict[str, CarLoops]:
+        """The splits as each car's sectors (start to checkpoint), the last checkpoint its
+        last loop: what the board shows of a car's loops."""
+        found = {}
+        for participant, standing in self._standings.items():
+            splits = standing.splits
+            found[str(participant)] = CarLoops(
+                entry=str(participant),
+                last_loop=splits[-1].checkpoint if splits else "",
+                sectors=[
+                    SectorTime(splits[0].checkpoint, s.checkpoint, s.elapsed_ms) for s in splits[1:]
+                ],
+                last_crossing_ms=splits[-1].time_ms if splits else None,
+            )
+        return found
+
+    def apply(self, record: CheckpointCrossing) -> int:
+        """Score one crossing; the index of the checkpoint session."""
+        session = self._session()
+        session.records += 1
+        known = self._course.get(record.checkpoint)
+        place = record.position if record.position is not None else None
+        changed = False
+        if known is None:
+            seen = len(self._course)
+            self._course[record.checkpoint] = (place if place is not None else 1 << 30, seen)
+            changed = True
+        elif place is not None and known[0] != place:
+            self._course[record.checkpoint] = (place, known[1])
+            changed = True
+        self._crossed.setdefault(record.participant, []).append(record)
+        self._names[record.participant] = record.name
+        course = self.course
+        rescored = list(self._crossed) if changed else [record.participant]
+        for participant in rescored:
+            self._standings[participant] = Standing(
+                participant,
+                self._names[participant],
+                splits=_splits(course, self._crossed[participant]),
+            )
+        self._score(session, rescored)
+        assert self.index is not None
+        return self.index
+
+    def _session(self) -> Session:
+        if self.session is None:
+            session = Session(run=None, type=RACE, type_from_name=False)
+            session.rename(CHECKPOINT_SESSION)
+            session._change_flag(FLAG_RUNNING, None)
+            self.engine.sessions.append(session)
+            self.session = session
+            self.index = len(self.engine.sessions) - 1
+        return self.session
+
+    def _score(self, session: Session, rescored: list[int]) -> None:
+        """The rescored participants' laps from their splits, then everyone's position."""
+        for participant in rescored:
+            standing = self._standings[participant]
+            registration = str(participant)
+            car = session.cars.get(registration)
+            if car is None:
+                car = session.car(registration)
+                car.number = registration
+            car.first_name = standing.name
+            car.started = True
+            car.laps = []
+            previous = 0
+            for number, split in enumerate(standing.splits[1:], start=1):
+                car.laps.append(
+                    Lap(number, split.elapsed_ms - previous, split.elapsed_ms, FLAG_RUNNING)
+                )
+                previous = split.elapsed_ms
+            car.recompute_best()
+            car.race_laps = len(car.laps)
+            car.total_time_ms = standing.elapsed_ms if car.laps else None
+            car.last_crossing_ms = car.total_time_ms
+            session.race_clock_ms = max(session.race_clock_ms, car.total_time_ms or 0)
+        for standing in self.standings():
+            session.cars[str(standing.participant)].race_position = standing.position

@@ -9,6 +9,9 @@
   it. With loops but no start/finish loop, each RMonitor ``$J`` marks the lap boundary.
 - Judges' records (``feeds.judge_records``) score manual competitions, each its own session
   beside the feed's (``timing.manual``).
+- GPS checkpoint crossings (``feeds.checkpoint_records``) score the event's checkpoint session,
+  beside the feed's too (``timing.checkpoints``): splits, and positions by checkpoints passed,
+  then the time at the last; the splits show as the cars' sectors.
 - Race-control log records add warnings, penalty laps and black flags. An entry belongs to the
   session being scored (else the last one) when its key first appears in the log, and its later
   revisions follow it there; entries logged before any session belong to the first. So what
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog_records import (
     ControlLogBadRow,
     ControlLogEntry,
@@ -38,6 +42,7 @@ from trackside.feeds.judge_records import (
 )
 from trackside.feeds.p3_records import P3Passing
 from trackside.feeds.records import Competitor, Passing, Record
+from trackside.timing.checkpoints import CheckpointTiming
 from trackside.timing.engine import RaceEngine
 from trackside.timing.extras import SessionExtras
 from trackside.timing.laps import SAME_CROSSING_MS
@@ -56,7 +61,9 @@ from trackside.timing.session import Session
 CROSSINGS = (P3Passing, LoopCrossing)
 CONTROL_LOG = (ControlLogEntry, ControlLogBadRow, ControlLogRemoval)
 JUDGE = (CompetitionStart, CompetitionStop, TeamTime, TimeVoid)
-ScoredRecord = Record | P3Passing | LoopCrossing | ControlLogRecord | JudgeRecord
+ScoredRecord = (
+    Record | P3Passing | LoopCrossing | ControlLogRecord | JudgeRecord | CheckpointCrossing
+)
 
 
 @dataclass(slots=True)
@@ -101,6 +108,7 @@ class Scorer:
         self.loop_counts = LoopCounts()
         self.control_records = 0
         self.manual = ManualTiming(self.engine)
+        self.checkpoints = CheckpointTiming(self.engine)
 
     # --- what the snapshot builder and results read -----------------------------------------
 
@@ -113,6 +121,8 @@ class Scorer:
         return self._revisions.get(index, 0)
 
     def extras(self, index: int) -> SessionExtras:
+        if index == self.checkpoints.index:
+            return SessionExtras(loops=self.checkpoints.loops(), penalties=self.penalties(index))
         tracker = self._trackers.get(index)
         return SessionExtras(
             loops=tracker.cars if tracker is not None else {}, penalties=self.penalties(index)
@@ -143,19 +153,17 @@ class Scorer:
             self._control_record(record)
         elif isinstance(record, JUDGE):
             self._bump(self.manual.apply(record))
+        elif isinstance(record, CheckpointCrossing):
+            self._bump(self.checkpoints.apply(record))
         else:
             self.apply_rmonitor(record)
 
     def apply_rmonitor(self, record: Record) -> None:
         """An RMonitor record (``FeedError`` too): what ``apply`` does with one, without asking
         what it is (a replay's hot path)."""
-        engine = self.engine
-        if not engine.sessions:
-            engine.apply(record)
-            if engine.sessions:
-                self._attach_pending()
-        else:
-            engine.apply(record)
+        self.engine.apply(record)
+        if self._control_pending:
+            self._attach_pending()
         kind = type(record)
         if kind is Competitor and record.transponder:  # type: ignore[union-attr]
             self._map_transponder(record)  # type: ignore[arg-type]
@@ -174,7 +182,8 @@ class Scorer:
         current = self.engine.current
         if current is None or record.registration not in current.cars:
             return
-        index = len(self.engine.sessions) - 1
+        index = self._last_index()
+        assert index is not None
         total = record.total_time_ms
         key = (index, record.registration)
         last = self._last_lap_total.get(key)
@@ -218,16 +227,25 @@ class Scorer:
     def _session_for_crossings(self) -> int | None:
         engine = self.engine
         if engine.rmonitor_seen or not self._lap_lines:
-            return len(engine.sessions) - 1 if engine.sessions else None
+            return self._last_index()
         current = engine.current
         if current is not None and current.from_passings:
-            return len(engine.sessions) - 1
+            return self._last_index()
         session = engine.open_passings_session(PASSINGS_SESSION)
         index = len(engine.sessions) - 1
         self._passing_laps[index] = PassingLaps(session, self.entries)
-        if index == 0:
+        if self._control_pending:
             self._attach_pending()
         return index
+
+    def _last_index(self) -> int | None:
+        """The last session the feed or loops opened: the checkpoint session, appended beside
+        them whenever a first crossing comes, is never theirs."""
+        sessions = self.engine.sessions
+        for index in range(len(sessions) - 1, -1, -1):
+            if index != self.checkpoints.index:
+                return index
+        return None
 
     def _tracker(self, index: int) -> PitLaneTracker:
         tracker = self._trackers.get(index)
@@ -237,11 +255,10 @@ class Scorer:
 
     def _control_record(self, record: ControlLogRecord) -> None:
         self.control_records += 1
-        sessions = self.engine.sessions
         if record.key in self._control_session:
             index = self._control_session[record.key]
         else:
-            index = len(sessions) - 1 if sessions else None
+            index = self._last_index()
             self._control_session[record.key] = index
         if index is None:
             self._control_pending.append(record)
@@ -251,14 +268,25 @@ class Scorer:
         self._bump(index)
 
     def _attach_pending(self) -> None:
-        """The first session opened: the entries logged before it belong to it."""
+        """The first session the feed or loops opened: the entries logged before it belong to
+        it (not to a checkpoint session or a judges' competition that came first)."""
+        sessions = self.engine.sessions
+        first = next(
+            (
+                index
+                for index, session in enumerate(sessions)
+                if index != self.checkpoints.index and not session.manual
+            ),
+            None,
+        )
+        if first is None:
+            return
         pending, self._control_pending = self._control_pending, []
         for record in pending:
-            self._control_session[record.key] = 0
-            self._control.setdefault(0, []).append(record)
-        if pending:
-            self._penalties.pop(0, None)
-            self._bump(0)
+            self._control_session[record.key] = first
+            self._control.setdefault(first, []).append(record)
+        self._penalties.pop(first, None)
+        self._bump(first)
 
     def _bump(self, index: int) -> None:
         self._revisions[index] = self._revisions.get(index, 0) + 1

@@ -3,8 +3,9 @@ checkpoints (the segment from the participant's fix before it), and every crossi
 to the event log as a ``checkpoint`` record with its interpolated time.
 
 Fixes arriving late (older than one already stored) are kept but time nothing: the segment
-they would split was timed already. Splits and positions are scored from the log by
-``timing.checkpoints``.
+they would split was timed already. The event's scorer times a checkpoint session from those
+records (``timing.checkpoints.CheckpointTiming``: the live board, results and replay), and
+``splits`` serves the same standings from the log for ``/tracking/splits``.
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ class CheckpointWatch:
                     if not event_shapes or not window.start <= fix.time <= window.end:
                         continue
                     name = names.get(fix.user_id, str(fix.user_id))
-                    for crossing in await _crossings(db, window, item, event_shapes):
+                    for place, checkpoint, at in await _crossings(db, window, item, event_shapes):
                         found.setdefault(window.event_id, []).append(
-                            CheckpointCrossing(fix.user_id, name, crossing[0], crossing[1])
+                            CheckpointCrossing(fix.user_id, name, checkpoint, at, place)
                         )
             for event_id, crossings in found.items():
                 await self._append(db, event_id, crossings)
@@ -113,7 +114,9 @@ async def _crossings(
     window: Window,
     item: Stored,
     shapes: list[CheckpointShape],
-) -> list[tuple[str, int]]:
+) -> list[tuple[int, str, int]]:
+    """The checkpoints the segment ending at this fix crosses: (place in the course, name,
+    time)."""
     fix = item.fix
     # Stored before it (a smaller id) yet later in time: this fix arrived late. Ids, not what
     # is stored now, so the answer is the same however far behind the writer this runs.
@@ -139,10 +142,10 @@ async def _crossings(
     p = _point(*before)
     q = _point(fix.time, fix.latitude, fix.longitude)
     found = []
-    for shape in shapes:
+    for place, shape in enumerate(shapes):
         at = crossing_time(shape, p, q)
         if at is not None:
-            found.append((shape.name, at))
+            found.append((place, shape.name, at))
     return found
 
 

@@ -124,6 +124,13 @@ function render() {
     const name = cell(c.name, "l name");
     if (c.in_pit) name.insertAdjacentHTML("beforeend", '<span class="tag pit">PIT</span>');
     if (c.stale) name.insertAdjacentHTML("beforeend", '<span class="tag stale">STALE</span>');
+    if (session.name === "Checkpoints" && c.sectors && c.sectors.length) {
+      // A session timed by GPS checkpoints: the splits, each the time from the start.
+      const splits = document.createElement("span");
+      splits.className = "splits";
+      splits.textContent = c.sectors.map((s) => `${s.to} ${fmtMs(s.time_ms)}`).join(" · ");
+      name.appendChild(splits);
+    }
     tr.appendChild(name);
     tr.appendChild(cell(c.laps));
     tr.appendChild(cell(fmtMs(c.last_lap_ms),
