@@ -63,6 +63,12 @@ def bad_request(errors: dict[str, list[str]]) -> JSONResponse:
 
 
 class DrfRoute(APIRoute):
+    """Refuses invalid input with 400 (never 422), in the body :data:`BAD_REQUEST_SCHEMA`;
+    ``trackside.api.openapi`` documents it so."""
+
+    invalid_status = 400
+    error_schema = BAD_REQUEST_SCHEMA
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
