@@ -85,12 +85,8 @@ def _date_time_text(value: Any) -> Any:
 
 
 DateTimeText = BeforeValidator(_date_time_text)
-Since = Annotated[
-    datetime | None, DateTimeText, Query(description="Fixes at or after this time.")
-]
-Until = Annotated[
-    datetime | None, DateTimeText, Query(description="Fixes at or before this time.")
-]
+Since = Annotated[datetime | None, DateTimeText, Query(description="Fixes at or after this time.")]
+Until = Annotated[datetime | None, DateTimeText, Query(description="Fixes at or before this time.")]
 
 
 @router.get("/", response_model=LocationReportPage, responses=BAD_REQUEST)
