@@ -57,7 +57,8 @@ WRITE_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/WriteIn"}},
+            # Inline: WriteIn is read by hand, so FastAPI puts no WriteIn in the components.
+            "application/json": {"schema": WriteIn.model_json_schema()},
             **LINE_PROTOCOL_BODY["requestBody"]["content"],
         },
     }
