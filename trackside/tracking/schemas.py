@@ -208,8 +208,6 @@ Point = tuple[Latitude, Longitude]
 
 
 class CheckpointIn(BaseModel):
-    model_config = ConfigDict(strict=True)
-
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     kind: Literal["line", "circle"]
     points: list[Point] | None = Field(
@@ -220,8 +218,6 @@ class CheckpointIn(BaseModel):
 
 
 class CheckpointsIn(BaseModel):
-    model_config = ConfigDict(strict=True)
-
     checkpoints: list[CheckpointIn] = Field(max_length=200)
 
 
