@@ -33,6 +33,15 @@ LIMITS = {
     "TRACKSIDE_ARGON2_PARALLELISM": "1",
 }
 
+# iRacing configured (its routes answer as they would in production, not 503), with its OAuth
+# and Data API at a loopback port nothing listens on: nothing leaves the machine, and the
+# seeded caller has no iRacing connection, so sync and import answer 404 before any upstream.
+IRACING = {
+    "TRACKSIDE_IRACING_CLIENT_ID": "schemathesis",
+    "TRACKSIDE_IRACING_OAUTH_URL": "http://127.0.0.1:9",
+    "TRACKSIDE_IRACING_DATA_URL": "http://127.0.0.1:9",
+}
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -44,7 +53,7 @@ def _free_port() -> int:
 def serve(data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A server on a fresh data dir with limits raised; yields its URL and its environment."""
     port = _free_port()
-    env = {**os.environ, **LIMITS, "TRACKSIDE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, **LIMITS, **IRACING, "TRACKSIDE_DATA_DIR": str(data_dir)}
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
         [str(BIN / "trackside"), "serve", "--port", str(port)],

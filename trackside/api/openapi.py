@@ -98,6 +98,23 @@ def route_statuses(route: Any) -> set[int]:
     return found
 
 
+def _route_class_attribute(route: Any, name: str, default: Any) -> Any:
+    """``name`` of the route's class (through FastAPI's route contexts, which wrap it)."""
+    for candidate in (route, getattr(route, "original_route", None), getattr(route, "route", None)):
+        if candidate is not None and hasattr(candidate, name):
+            return getattr(candidate, name)
+    return default
+
+
+def _route_class_statuses(route: Any, statuses: set[int]) -> set[int]:
+    """A route class that refuses invalid input with another status (``invalid_status``:
+    Django REST framework's and InfluxDB's 400) never answers the shape's 422."""
+    invalid = _route_class_attribute(route, "invalid_status", 422)
+    if invalid != 422 and 422 in statuses:
+        statuses = (statuses - {422}) | {invalid}
+    return statuses
+
+
 def _anonymous_allowed(route: Any) -> bool:
     """Routes on ``OptionalPrincipal`` serve anonymous callers (public events' live data)."""
     calls = {dependant.call for dependant in _dependants(route.dependant)}
@@ -110,10 +127,10 @@ def anonymous(function: F) -> F:
     return function
 
 
-def _error_response(status: int) -> dict[str, Any]:
+def _error_response(status: int, schema: dict[str, Any] = PROBLEM_REF) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": REASONS.get(status, "Refused."),
-        "content": {"application/json": {"schema": PROBLEM_REF}},
+        "content": {"application/json": {"schema": schema}},
     }
     if status in HEADERS:
         response["headers"] = HEADERS[status]
@@ -142,7 +159,9 @@ def document(app: FastAPI) -> dict[str, Any]:
         if getattr(route, "dependant", None) is None or not getattr(route, "include_in_schema", 0):
             continue
         operations = doc["paths"].get(route.path_format, {})
-        statuses = route_statuses(route) - set(getattr(route, "responses", None) or {})
+        declared = {int(status) for status in getattr(route, "responses", None) or {}}
+        statuses = _route_class_statuses(route, route_statuses(route)) - declared
+        schema = _route_class_attribute(route, "error_schema", PROBLEM_REF)
         open_to_all = _anonymous_allowed(route)
         for method in route.methods:
             operation = operations.get(method.lower())
@@ -151,8 +170,14 @@ def document(app: FastAPI) -> dict[str, Any]:
             if open_to_all and operation.get("security"):
                 operation["security"] = [*operation["security"], {}]
             responses = operation.setdefault("responses", {})
+            if 422 not in statuses | declared:
+                responses.pop("422", None)  # FastAPI's own, for a route that never answers it
             for status in sorted(statuses):
-                responses[str(status)] = _error_response(status)
+                responses[str(status)] = _error_response(status, schema)
+            for status, response in responses.items():
+                # A refusal declared with only a description has the route's error body.
+                if status.isdigit() and int(status) >= 400 and "content" not in response:
+                    response["content"] = {"application/json": {"schema": schema}}
     app.openapi_schema = doc
     return doc
 

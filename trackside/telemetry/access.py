@@ -189,8 +189,26 @@ def as_influx_error(exc: Exception) -> JSONResponse | None:
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
+# InfluxDB's error body: v2's code and message, v1's error, and trackside's detail (a body
+# refused by the server's size limit before the route carries only ``detail``).
+INFLUX_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "error": {"type": "string"},
+        "detail": {"type": "string"},
+    },
+    "required": ["detail"],
+}
+
+
 class InfluxRoute(APIRoute):
-    """A route whose every refusal is answered in InfluxDB's error shape."""
+    """A route whose every refusal is answered in InfluxDB's error shape (invalid input is
+    400, never 422); ``trackside.api.openapi`` documents it so."""
+
+    invalid_status = 400
+    error_schema = INFLUX_ERROR_SCHEMA
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

@@ -16,8 +16,27 @@ from trackside.errors import Invalid
 
 NON_FIELD = "non_field_errors"
 
+# What the 400 body is: each bad field with its messages, or (a body that is not JSON)
+# DRF's ``{"detail": "JSON parse error"}``. Invalid input is never 422 on these routes.
+BAD_REQUEST_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "minProperties": 1,
+        },
+        {
+            "type": "object",
+            "properties": {"detail": {"type": "string"}},
+            "required": ["detail"],
+        },
+    ]
+}
 BAD_REQUEST: dict[int | str, dict[str, Any]] = {
-    400: {"description": 'Bad input: `{"field": ["message"]}`', "model": dict[str, list[str]]}
+    400: {
+        "description": 'Bad input: `{"field": ["message"]}`, or `{"detail": …}` for bad JSON',
+        "content": {"application/json": {"schema": BAD_REQUEST_SCHEMA}},
+    }
 }
 
 
@@ -44,6 +63,12 @@ def bad_request(errors: dict[str, list[str]]) -> JSONResponse:
 
 
 class DrfRoute(APIRoute):
+    """Refuses invalid input with 400 (never 422), in the body :data:`BAD_REQUEST_SCHEMA`;
+    ``trackside.api.openapi`` documents it so."""
+
+    invalid_status = 400
+    error_schema = BAD_REQUEST_SCHEMA
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 

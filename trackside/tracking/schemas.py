@@ -96,7 +96,7 @@ Measure = Annotated[float, Field(strict=True, allow_inf_nan=False)] | None
 class LocationReportIn(BaseModel):
     latitude: Latitude
     longitude: Longitude
-    timestamp: datetime | float | None = Field(
+    timestamp: datetime | Annotated[float, Field(strict=True)] | None = Field(
         default=None, description="The fix's own time (ISO 8601 or epoch s); default: now."
     )
     accuracy: Measure = None
@@ -154,6 +154,8 @@ class LocationReportPage(BaseModel):
 
 
 class DeviceIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     deviceId: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
         | None
@@ -167,6 +169,8 @@ class DeviceOut(BaseModel):
 
 
 class ParticipantIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
@@ -178,6 +182,8 @@ class ParticipantOut(BaseModel):
 
 
 class SharingIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     paused: bool
 
 
@@ -186,6 +192,8 @@ class SharingOut(BaseModel):
 
 
 class TrackingSettingsIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     mapPublic: bool = False
     retentionDays: int = Field(default=30, ge=1, le=3650)
 

@@ -70,7 +70,16 @@ async def event_diagnostics(event: RunEvent, db: DbDep, platform: PlatformDep) -
     return await live_reads.diagnostics(db, platform.processors, event)
 
 
-@router.get("/events/{eventId}/live/sessions/{index}/charts/{kind}.svg")
+@router.get(
+    "/events/{eventId}/live/sessions/{index}/charts/{kind}.svg",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The chart, an SVG document.",
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def session_chart(
     event: LiveEvent,
     index: SessionIndex,

@@ -85,7 +85,9 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-Q = Annotated[str | None, Query(description="InfluxQL; several statements split by ;")]
+Q = Annotated[
+    str | None, Query(min_length=1, description="InfluxQL; several statements split by ;")
+]
 DB = Annotated[str | None, Query(alias="db", description="The bucket")]
 EPOCH = Annotated[
     str | None, Query(description="Times as epoch integers in ns, u, ms, s, m or h; else RFC 3339")

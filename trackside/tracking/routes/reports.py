@@ -7,9 +7,10 @@ Answers as Django REST framework does: pages ``{count, next, previous, results}`
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
+from pydantic import BeforeValidator
 
 from trackside.accounts import people as accounts
 from trackside.api.deps import CurrentUser, DbDep, PlatformDep
@@ -69,8 +70,23 @@ UserFilter = Annotated[str | None, Query(max_length=40, description="An account'
 EventFilter = Annotated[
     int | None, Query(ge=1, le=2**31 - 1, description="Fixes counted in this event.")
 ]
-Since = Annotated[datetime | None, Query(description="Fixes at or after this time.")]
-Until = Annotated[datetime | None, Query(description="Fixes at or before this time.")]
+
+
+def _date_time_text(value: Any) -> Any:
+    """The filters are date-times, as the schema says: a bare number (epoch? which unit?) is
+    refused rather than read as seconds."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+        raise ValueError("an ISO 8601 date-time, not a number")
+    return value
+
+
+DateTimeText = BeforeValidator(_date_time_text)
+Since = Annotated[datetime | None, DateTimeText, Query(description="Fixes at or after this time.")]
+Until = Annotated[datetime | None, DateTimeText, Query(description="Fixes at or before this time.")]
 
 
 @router.get("/", response_model=LocationReportPage, responses=BAD_REQUEST)
