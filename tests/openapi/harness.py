@@ -13,12 +13,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.processes import wait_answers
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,16 +64,8 @@ def serve(data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((data_dir / "server.log").read_text())
-            time.sleep(0.2)
+        if not wait_answers(process, f"{url}/readyz", 200, 60):
+            raise RuntimeError((data_dir / "server.log").read_text())
         yield url, env
     finally:
         process.terminate()

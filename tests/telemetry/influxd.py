@@ -11,12 +11,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from tests.processes import wait_answers
 
 CONFIG = """reporting-disabled = true
 bind-address = "127.0.0.1:{rpc}"
@@ -78,16 +77,8 @@ def running_influxd() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{http_port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/ping", timeout=1).status_code == 204:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"influxd did not start: {(root / 'influxd.log').read_text()}")
-            time.sleep(0.2)
+        if not wait_answers(process, f"{url}/ping", 204, 30):
+            raise RuntimeError(f"influxd did not start: {(root / 'influxd.log').read_text()}")
         yield url
     finally:
         process.terminate()
