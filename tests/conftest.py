@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.databases",  # SQLite + PostgreSQL fixtures for store and packages
     "tests.redisserver",  # a real Redis (redis_url), started if down
     "tests.app",  # the app, a client and a world for API tests
+    "tests.cluster.nodes",  # several real server nodes on PostgreSQL + Redis
 ]
 
 REPO = Path(__file__).resolve().parent.parent

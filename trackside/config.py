@@ -108,6 +108,17 @@ class Settings(BaseSettings):
         description="Seconds of relay silence after which an event's processor stops and "
         "the event is marked not live.",
     )
+    node_id: str | None = Field(
+        default=None,
+        description="This server node's name in a cluster (diagnostics, processor leases); "
+        "default: host:port.",
+    )
+    lease_ttl_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="Seconds an event's processor lease lasts unless its node renews it: how "
+        "soon another node takes over when the holder dies.",
+    )
 
     # iRacing (trackside/iracing): without a client id its routes answer 503.
     iracing_client_id: str | None = Field(
@@ -157,6 +168,10 @@ class Settings(BaseSettings):
     tracking_max_batch: int = Field(
         default=500, ge=1, description="Fixes written per transaction at most."
     )
+
+    @property
+    def node_name(self) -> str:
+        return self.node_id or f"{self.host}:{self.port}"
 
     @cached_property
     def resolved_database_url(self) -> str:
