@@ -19,6 +19,7 @@ from trackside.iracing.models import (
 )
 from trackside.judging.models import Competition, Judge, Team, TimeRecord
 from trackside.store.base import Base
+from trackside.store.leases import LeaseRow
 from trackside.telemetry.models import TelemetryBucket, TelemetryToken
 from trackside.tracking.models import (
     Checkpoint,
@@ -45,6 +46,7 @@ __all__ = [
     "IracingParticipant",
     "IracingSession",
     "Judge",
+    "LeaseRow",
     "LocationFix",
     "LogRecord",
     "MachineClient",
