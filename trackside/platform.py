@@ -22,6 +22,7 @@ from trackside.controllog.poller import ControlLogPoller
 from trackside.controllog.service import ControlLogs
 from trackside.events.classification import Desk
 from trackside.events.ingest import EventLocks
+from trackside.events.lognotices import LogNotices
 from trackside.events.manager import ProcessorManager
 from trackside.iracing.background import BackgroundSync
 from trackside.iracing.connections import IRacing
@@ -29,6 +30,7 @@ from trackside.judging import claims as judging_claims
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
+from trackside.store.leases import Leases, LocalLeases
 from trackside.telemetry.service import Telemetry
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ class Platform:
     mailer: Mailer
     limiter: RateLimiter
     broker: Broker
+    leases: Leases
+    log_notices: LogNotices | None
     processors: ProcessorManager
     event_locks: EventLocks
     control_logs: ControlLogs
@@ -76,10 +80,28 @@ class Platform:
         broker: Broker = (
             RedisBroker.from_url(settings.redis_url) if settings.redis_url else MemoryBroker()
         )
-        processors = ProcessorManager(
-            db_factory, broker, idle_timeout_s=settings.processor_idle_timeout_s
+        node = settings.node_name
+        leases = (
+            LocalLeases(node, settings.lease_ttl_s)
+            if settings.is_sqlite
+            else Leases(db_factory, node, settings.lease_ttl_s)
         )
-        event_locks = EventLocks()
+        processors = ProcessorManager(
+            db_factory,
+            broker,
+            idle_timeout_s=settings.processor_idle_timeout_s,
+            leases=leases,
+        )
+        log_notices = (
+            None
+            if settings.is_sqlite
+            else LogNotices(
+                settings.resolved_database_url, processors.log_grew, processors.caught_up_all
+            )
+        )
+        if log_notices is not None:
+            await log_notices.start()
+        event_locks = EventLocks(node)
         control_logs = ControlLogs(event_locks, processors)
         iracing = IRacing(settings)
         from trackside.tracking.live import Tracking  # it reaches accounts, which need Platform
@@ -97,6 +119,8 @@ class Platform:
             engine=engine,
             db_factory=db_factory,
             broker=broker,
+            leases=leases,
+            log_notices=log_notices,
             processors=processors,
             event_locks=event_locks,
             control_logs=control_logs,
@@ -138,6 +162,8 @@ class Platform:
             await self.iracing.close()
             await self.tracking.close()
             await self.processors.close()
+            if self.log_notices is not None:
+                await self.log_notices.close()
             await self.broker.close()
             await self.limiter.close()
             await self.telemetry.close()

@@ -6,9 +6,11 @@ patch it reads the envelope once (epoch and version, ``live.envelope``), decodes
 once into the ``str`` every viewer is sent as a text frame, and walks its viewers: one already
 past that version skips it, one right behind gets it, one with a gap or on another epoch gets a
 fresh snapshot instead. When the event's processor stops (the end of its epoch) every viewer
-gets a fresh snapshot of its final state; the first message of a new processor's epoch starts
-everyone over with that processor's snapshot. So a viewer never applies one run's patch to
-another run's snapshot.
+gets a fresh snapshot of its final state; the first message of a new processor's epoch is its
+snapshot, and starts everyone over (as does the snapshot a leader sends once the broker answers
+again after an outage). So a viewer never applies one run's patch to another run's snapshot.
+On a node that does not lead the event, the processor is a follower whose live state mirrors
+the leader's (``live.mirror``): viewers get the leader's versions and bytes.
 
 Sends do not make a task per viewer and message: a viewer's send runs at once, in the channel's
 task, as far as it goes without waiting (a socket whose buffer has room takes the frame
@@ -223,8 +225,22 @@ class Channel:
             envelope = unframe(data)
             if envelope.ended:
                 self._ended_epoch(envelope.epoch)
+            elif envelope.snapshot:
+                self._restart(envelope)
             else:
                 await self._patch(envelope)
+
+    def _restart(self, envelope: Envelope) -> None:
+        """The leader's whole state (a new epoch, or after the broker was unreachable):
+        every viewer not already past it starts over from it."""
+        running = self.channels.processors.running(self.event_id)
+        if running is not None and running.epoch == envelope.epoch:
+            self.processor = running
+        body = envelope.body
+        message = Message("snapshot", envelope.version, body, body.decode(), envelope.epoch)
+        for viewer in tuple(self.viewers):
+            if viewer.epoch != envelope.epoch or viewer.version < envelope.version:
+                viewer.snapshot(message)
 
     def _ended_epoch(self, epoch: int) -> None:
         """The processor of ``epoch`` stopped: its final state, fresh, for every viewer."""

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trackside.events.lognotices import notify
 from trackside.events.racelog import EventLive, LogRecord, RelaySource
 
 MAX_BATCH = 1_000
@@ -56,9 +57,11 @@ class Ack:
 
 
 class EventLocks:
-    """One lock per event, so two batches of one event never interleave their placing."""
+    """One lock per event, so two batches of one event never interleave their placing; and
+    the name of this node, which the notice of placed records carries."""
 
-    def __init__(self) -> None:
+    def __init__(self, node: str = "") -> None:
+        self.node = node
         self._locks: dict[int, asyncio.Lock] = {}
 
     def __call__(self, event_id: int) -> asyncio.Lock:
@@ -158,6 +161,7 @@ async def append(
                 )
             live.log_length = base + (after - before)
             relay.acked_seq = after
+            await notify(db, event_id, locks.node)  # the node that leads, if not this one
         if fresh:
             live.last_record_at = now
         await db.commit()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -21,10 +22,11 @@ from trackside.events import classification
 from trackside.events.manager import ProcessorManager
 from trackside.events.models import Event, RaceSession
 from trackside.events.racelog import EventLive, LogRecord, RelaySource, SessionResult
-from trackside.events.schemas import DiagnosticsOut, LoopCountsOut, SourceOut
+from trackside.events.schemas import DiagnosticsOut, LoopCountsOut, ProcessorOut, SourceOut
 from trackside.feeds.clock import format_duration, format_interval
 from trackside.feeds.records import Passing
 from trackside.feeds.rmonitor import parse_line
+from trackside.store.leases import Lease
 from trackside.timing.session import Session
 
 
@@ -139,7 +141,16 @@ async def diagnostics(db: AsyncSession, manager: ProcessorManager, event: Event)
         control_log_records=processor.scorer.control_records,
         samples=diag.samples,
         version=processor.state.version,
+        epoch=processor.epoch,
+        processor=_holder(await manager.holder(event.id)),
     )
+
+
+def _holder(lease: Lease | None) -> ProcessorOut | None:
+    if lease is None:
+        return None
+    since = datetime.fromtimestamp(lease.since_ms / 1000, UTC).isoformat()
+    return ProcessorOut(node=lease.node, epoch=lease.epoch, since=since)
 
 
 def live_session(manager: ProcessorManager, event: Event, index: int) -> Session:

@@ -19,6 +19,7 @@ results are kept by ``events.results``; ``events.manager`` starts and stops proc
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -33,12 +34,16 @@ from trackside.events.loops import TrackConfig
 from trackside.events.racelog import LogRecord
 from trackside.events.results import ResultKeeper
 from trackside.feeds import registry
-from trackside.live.broker import Broker
-from trackside.live.envelope import frame
+from trackside.live.broker import Broker, BrokerClosed
+from trackside.live.envelope import frame, frame_snapshot, unframe
+from trackside.live.mirror import LiveMirror
 from trackside.live.patch import LiveState, Message
 from trackside.live.snapshot import SnapshotBuilder
+from trackside.store.leases import Lease
 from trackside.timing.results import session_result
 from trackside.timing.scorer import Scorer
+
+log = logging.getLogger(__name__)
 
 CHUNK = 5_000  # log rows read per query when catching up
 MAX_SAMPLES = 50  # bad records kept for the diagnostics page
@@ -87,9 +92,16 @@ class EventProcessor:
         broker: Broker,
         config: TrackConfig | None = None,
         epoch: int = 0,
+        lease: Lease | None = None,
+        leading: bool = True,
     ) -> None:
         self.event_id = event_id
-        self.epoch = epoch
+        # Leading: this node holds the event's lease, scores, keeps results and publishes;
+        # else it follows: scores the log for reads, and mirrors the leader's live state.
+        self.lease = lease
+        self.leading = leading
+        epoch = lease.epoch if lease is not None else epoch
+        self.unpublished = False  # a publish failed (broker unreachable): send a snapshot
         self._db_factory = db_factory
         self._broker = broker
         config = config or TrackConfig()
@@ -97,7 +109,11 @@ class EventProcessor:
         self.engine = self.scorer.engine
         self._builder = SnapshotBuilder(self.scorer)
         self.classification = self._new_book()
-        self.state = LiveState(self.classification.stamp(self._builder.build()), epoch=epoch)
+        self.state: LiveState | LiveMirror = (
+            LiveState(self.classification.stamp(self._builder.build()), epoch=epoch)
+            if self.leading
+            else LiveMirror()
+        )
         self.applied = 0  # position of the last log record applied
         self.diagnostics = Diagnostics()
         self.last_activity = time.monotonic()
@@ -107,6 +123,12 @@ class EventProcessor:
     @property
     def topic(self) -> str:
         return topic(self.event_id)
+
+    @property
+    def epoch(self) -> int:
+        """The run whose versions the live state counts: this node's lease, or the leader's
+        as mirrored."""
+        return self.state.epoch
 
     async def catch_up(self, placed: Sequence[LogRecord] | None = None) -> Message | None:
         """Apply every placed record not yet applied; publish the resulting patch.
@@ -137,7 +159,7 @@ class EventProcessor:
         if placed and placed[0].position == self.applied + 1:
             for row in placed:
                 self._apply(row)
-            if self.results.pending(self.scorer):
+            if self.leading and self.results.pending(self.scorer):
                 async with self._db_factory() as db:
                     await self.results.keep(db, self.scorer)
             return await self._publish()
@@ -158,14 +180,58 @@ class EventProcessor:
                     self._apply(row)
                 if len(rows) < CHUNK:
                     break
-            await self.results.keep(db, self.scorer)
+            if self.leading:
+                await self.results.keep(db, self.scorer)
+            elif len(self.results.session_ids) < len(self.engine.sessions):
+                await self.results.load(db)  # the sessions the leader kept, by their ids
         return await self._publish()
 
     async def _publish(self) -> Message | None:
-        message = self.state.update(self.classification.stamp(self._builder.build()))
+        state = self.state
+        if not isinstance(state, LiveState):
+            return None  # following: the leader publishes
+        message = state.update(self.classification.stamp(self._builder.build()))
         if message is not None:
-            await self._broker.publish(self.topic, frame(message))
+            await self._send(frame(message))
         return message
+
+    async def announce(self) -> bool:
+        """Publish the whole current state (a new epoch starts, or the broker is back after a
+        failed publish): everyone who follows the event starts over from it."""
+        if not isinstance(self.state, LiveState):
+            return False
+        return await self._send(frame_snapshot(self.state.snapshot_message()))
+
+    async def _send(self, data: bytes) -> bool:
+        """Publish, never failing the caller: records are durable before this runs, and the
+        live push resumes with a snapshot once the broker answers again."""
+        state = self.state
+        assert isinstance(state, LiveState)
+        try:
+            await self._broker.publish(
+                self.topic, data, latest=lambda: frame_snapshot(state.snapshot_message())
+            )
+        except BrokerClosed:
+            return False
+        except Exception as exc:
+            if not self.unpublished:
+                log.warning("event %s: live publish failed (%s); resent when it answers",
+                            self.event_id, exc)  # fmt: skip
+            self.unpublished = True
+            return False
+        self.unpublished = False
+        return True
+
+    def mirrored(self, data: bytes | None) -> bool:
+        """A follower takes the leader's message (None: the broker lost messages); False when
+        its mirror needs the leader's latest snapshot."""
+        mirror = self.state
+        if not isinstance(mirror, LiveMirror):
+            return True
+        if data is None:
+            mirror.stale = True
+            return False
+        return mirror.take(unframe(data))
 
     def _apply(self, row: LogRecord) -> None:
         """Decode the row by its type (``feeds.registry``) and score what it gives."""
@@ -204,6 +270,8 @@ class EventProcessor:
 
     async def save_all(self) -> None:
         """Keep the current classification of every session (the processor is stopping)."""
+        if not self.leading:
+            return
         async with self._lock, self._db_factory() as db:
             await self.results.save_all(db, self.scorer)
 

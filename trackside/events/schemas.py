@@ -288,8 +288,17 @@ class LoopCountsOut(Wire):
     out_of_order: int
 
 
+class ProcessorOut(Wire):
+    """Which node scores the event (holds its lease), under which epoch, since when."""
+
+    node: str
+    epoch: int
+    since: str
+
+
 class DiagnosticsOut(Wire):
-    """Counts, samples of bad records (source, seq, type, data, reason), relay sources."""
+    """Counts, samples of bad records (source, seq, type, data, reason), relay sources, and
+    the node whose processor leads (``processor``; null when none does)."""
 
     event_id: int
     live: bool
@@ -306,3 +315,5 @@ class DiagnosticsOut(Wire):
     control_log_records: int
     samples: list[dict[str, Any]]
     version: int
+    epoch: int
+    processor: ProcessorOut | None

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 DEFAULT_QUEUE_SIZE = 1024
 SUBSCRIBE_TIMEOUT_S = 5.0
 _RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+LATEST_PREFIX = "latest:"
+LATEST_TTL_S = 24 * 3600
 
 
 class BrokerClosed(RuntimeError):
@@ -52,18 +54,30 @@ _LAGGED = _End(lagged=True)
 _CLOSED = _End(lagged=False)
 
 
+Watch = Callable[[bytes | None], object]
+
+
 class Subscription:
-    """One subscriber's stream of one topic: an async iterator of ``bytes``."""
+    """One subscriber's stream of one topic: an async iterator of ``bytes``.
 
-    __slots__ = ("_closed", "_queue", "topic")
+    With ``watch``, messages are handed to that function instead, at once and in order, before
+    any queued subscriber of the topic reads them (``None`` when messages may have been lost):
+    a follower node's mirror of the leader's state is up to date when its viewers are sent.
+    """
 
-    def __init__(self, topic: str, queue_size: int) -> None:
+    __slots__ = ("_closed", "_queue", "_watch", "topic")
+
+    def __init__(self, topic: str, queue_size: int, watch: Watch | None = None) -> None:
         self.topic = topic
         self._queue: asyncio.Queue[bytes | _End] = asyncio.Queue(queue_size + 1)
         self._closed = False
+        self._watch = watch
 
     def _deliver(self, data: bytes) -> None:
         if self._closed:
+            return
+        if self._watch is not None:
+            self._watch(data)
             return
         queue = self._queue
         if queue.qsize() >= queue.maxsize - 1:
@@ -80,6 +94,8 @@ class Subscription:
             queue.get_nowait()
         queue.put_nowait(marker)
         self._closed = True
+        if self._watch is not None and marker.lagged:
+            self._watch(None)
 
     def __aiter__(self) -> Subscription:
         return self
@@ -121,8 +137,20 @@ class Broker(ABC):
             raise BrokerClosed("the broker is closed")
 
     @abstractmethod
-    async def publish(self, topic: str, data: bytes) -> None:
-        """Send ``data`` to every subscriber of ``topic`` (on every node)."""
+    async def publish(
+        self, topic: str, data: bytes, latest: Callable[[], bytes] | None = None
+    ) -> None:
+        """Send ``data`` to every subscriber of ``topic`` (on every node). ``latest`` makes
+        the message a node that starts following the topic reads first (``latest``), kept
+        with the publish as one step; only a broker shared by nodes asks for it."""
+
+    async def latest(self, topic: str) -> bytes | None:
+        """The ``latest`` message kept with the topic's last publish (None if none)."""
+        return None
+
+    def deliver_local(self, topic: str, data: bytes) -> None:
+        """Hand ``data`` to this node's subscribers of ``topic`` only."""
+        self._fan_out(topic, data)
 
     @abstractmethod
     async def _first_subscriber(self, topic: str) -> None:
@@ -133,10 +161,13 @@ class Broker(ABC):
         """A topic lost its last local subscriber: stop receiving it."""
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, topic: str) -> AsyncIterator[Subscription]:
-        """Subscribe for the block; messages published once this has entered are delivered."""
+    async def subscribe(
+        self, topic: str, watch: Watch | None = None
+    ) -> AsyncIterator[Subscription]:
+        """Subscribe for the block; messages published once this has entered are delivered
+        (to ``watch`` if given, see ``Subscription``)."""
         self._check_open()
-        subscription = Subscription(topic, self.queue_size)
+        subscription = Subscription(topic, self.queue_size, watch)
         subscribers = self._topics.get(topic)
         if subscribers is None:
             subscribers = self._topics[topic] = set()
@@ -160,7 +191,12 @@ class Broker(ABC):
         return len(self._topics.get(topic, ()))
 
     def _fan_out(self, topic: str, data: bytes) -> None:
-        for subscription in tuple(self._topics.get(topic, ())):
+        subscribers = self._topics.get(topic)
+        if not subscribers:
+            return
+        # Watchers first: what they keep is current when queued subscribers read.
+        ordered = sorted(subscribers, key=lambda s: s._watch is None)
+        for subscription in ordered:
             subscription._deliver(data)
 
     def _lag_all(self) -> None:
@@ -186,30 +222,41 @@ async def follow(
     """Keep a subscription to ``topic`` for ``consume`` until the broker closes, subscribing
     again whenever it lagged. ``subscribed(again)`` runs on each subscription (``again``: after
     a lag); ``ready`` is resolved after the first, or gets the exception that prevented it.
-    Other exceptions once ready propagate; cancelling ends it."""
-    try:
-        while True:
-            try:
-                async with broker.subscribe(topic) as subscription:
-                    await subscribed(ready.done())
-                    if not ready.done():
-                        ready.set_result(None)
-                    await consume(subscription)
-                return  # the broker closed: the server is stopping
-            except SubscriberLagged:
-                continue
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        if ready.done():
+    Once ready, a broker that fails is retried until it answers; cancelling ends it."""
+    failures = 0
+    while True:
+        try:
+            async with broker.subscribe(topic) as subscription:
+                failures = 0
+                await subscribed(ready.done())
+                if not ready.done():
+                    ready.set_result(None)
+                await consume(subscription)
+            return  # the broker closed: the server is stopping
+        except SubscriberLagged:
+            continue
+        except BrokerClosed:
+            return
+        except asyncio.CancelledError:
             raise
-        ready.set_exception(exc)
+        except Exception as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+                return
+            # The broker is unreachable (Redis restarting): keep trying; the subscribers
+            # start over with a snapshot once it answers.
+            if failures == 0:
+                log.warning("broker: following %s failed (%s); retrying", topic, exc)
+            await asyncio.sleep(_RECONNECT_DELAYS_S[min(failures, len(_RECONNECT_DELAYS_S) - 1)])
+            failures += 1
 
 
 class MemoryBroker(Broker):
     """In-process fan-out: a publish reaches the subscribers before it returns."""
 
-    async def publish(self, topic: str, data: bytes) -> None:
+    async def publish(
+        self, topic: str, data: bytes, latest: Callable[[], bytes] | None = None
+    ) -> None:
         self._check_open()
         self._fan_out(topic, data)
 
@@ -243,9 +290,22 @@ class RedisBroker(Broker):
     def from_url(cls, url: str, queue_size: int = DEFAULT_QUEUE_SIZE) -> RedisBroker:
         return cls(Redis.from_url(url), queue_size)
 
-    async def publish(self, topic: str, data: bytes) -> None:
+    async def publish(
+        self, topic: str, data: bytes, latest: Callable[[], bytes] | None = None
+    ) -> None:
         self._check_open()
-        await self.client.publish(topic, data)
+        if latest is None:
+            await self.client.publish(topic, data)
+            return
+        # One transaction: a node that subscribes, then reads the latest, misses nothing.
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(LATEST_PREFIX + topic, latest(), ex=LATEST_TTL_S)
+            pipe.publish(topic, data)
+            await pipe.execute()
+
+    async def latest(self, topic: str) -> bytes | None:
+        value = await self.client.get(LATEST_PREFIX + topic)
+        return None if value is None else bytes(value)
 
     async def _first_subscriber(self, topic: str) -> None:
         async with self._lock:
