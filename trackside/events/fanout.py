@@ -206,7 +206,12 @@ class Channel:
 
     async def _subscribed(self, again: bool) -> None:
         if again:
-            self._snapshot_all()  # after lagging: whatever was missed, start over
+            # After lagging (or the broker's outage): whatever was missed, start over from the
+            # processor running now (another run may have started meanwhile).
+            running = self.channels.processors.running(self.event_id)
+            if running is not None and running is not self.processor:
+                self._follow(running)
+            self._snapshot_all()
 
     async def _feed(self, subscription: Any) -> None:
         loop = asyncio.get_running_loop()

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_SIZE = 1024
 SUBSCRIBE_TIMEOUT_S = 5.0
-_RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+_RECONNECT_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 LATEST_PREFIX = "latest:"
 LATEST_TTL_S = 24 * 3600
 
