@@ -114,7 +114,7 @@ async def event_status(websocket: WebSocket) -> None:
     socket_id = websocket.query_params.get("id")
     if socket_id:
         try:
-            hub.negotiations.claim(socket_id)
+            await hub.negotiations.claim(socket_id)
         except NotFound as exc:
             await _deny(websocket, 404, exc.message)
             return
