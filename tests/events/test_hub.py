@@ -1,4 +1,5 @@
-"""The hub's bookkeeping without sockets: negotiated ids, the outbox, the race day."""
+"""The hub's bookkeeping without sockets: negotiated ids (signed tokens any node on the
+database accepts), the outbox, the race day."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from datetime import UTC, date, datetime
 import orjson
 import pytest
 
+from trackside.accounts.keys import KeyRing
 from trackside.errors import Conflict, NotFound
 from trackside.events.hub import Follower, Negotiations, race_day
 from trackside.live import signalr
+from trackside.platform import Platform
 
 
 class Clock:
-    """Milliseconds that move only when the test says so."""
+    """Unix milliseconds that move only when the test says so."""
 
     def __init__(self) -> None:
-        self.now = 0
+        self.now = 1_800_000_000_000
 
     def __call__(self) -> int:
         return self.now
@@ -27,34 +30,72 @@ def _socket_id(body: bytes) -> str:
     return answer.get("connectionToken") or answer["connectionId"]
 
 
-def test_a_negotiated_id_takes_one_socket() -> None:
-    negotiations = Negotiations(clock=Clock())
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_negotiated_id_takes_one_socket(platform: Platform) -> None:
+    negotiations = Negotiations(platform.keys, clock=Clock())
     v1 = _socket_id(negotiations.negotiate(1))
     v0 = orjson.loads(negotiations.negotiate(0))
     assert "connectionToken" not in v0
-    negotiations.claim(v1)
-    negotiations.claim(v0["connectionId"])  # v0 sockets carry the connectionId
+    await negotiations.claim(v1)
+    await negotiations.claim(v0["connectionId"])  # v0 sockets carry the connectionId
     with pytest.raises(Conflict):
-        negotiations.claim(v1)
+        await negotiations.claim(v1)
     negotiations.release(v1)
     with pytest.raises(NotFound):
-        negotiations.claim(v1)  # a connection that ended is gone: negotiate again
-    with pytest.raises(NotFound):
-        negotiations.claim("never-negotiated")
+        await negotiations.claim(v1)  # a connection that ended is gone: negotiate again
+    for made_up in ("never-negotiated", "", v1.replace(".", "-"), "a.b.c.d"):
+        with pytest.raises(NotFound):
+            await negotiations.claim(made_up)
 
 
-def test_unused_negotiations_expire_and_are_bounded() -> None:
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_any_node_on_the_database_takes_a_token_another_made(platform: Platform) -> None:
+    """Two key rings read from one database stand for two nodes: negotiate on A, socket on B.
+    Nothing but the token passes between them."""
     clock = Clock()
-    negotiations = Negotiations(ttl_ms=1_000, limit=3, clock=clock)
-    old = _socket_id(negotiations.negotiate(1))
-    clock.now = 1_000
+    node_a = Negotiations(platform.keys, ttl_ms=1_000, clock=clock)
+    ring_b = KeyRing(platform.db_factory)
+    await ring_b.load()
+    node_b = Negotiations(ring_b, ttl_ms=1_000, clock=clock)
+    body = orjson.loads(node_a.negotiate(1))
+    token, public_id = body["connectionToken"], body["connectionId"]
     with pytest.raises(NotFound):
-        negotiations.claim(old)
-    ids = [_socket_id(negotiations.negotiate(1)) for _ in range(4)]
+        await node_b.claim(public_id)  # the public id of a v1 answer opens nothing
+    kid, nonce, expires, mac = token.split(".")
+    forged = [
+        f"{kid}.{nonce}.{int(expires) + 3600}.{mac}",  # a later expiry the key never signed
+        f"{kid}.{nonce[::-1]}.{expires}.{mac}",
+        f"{kid}.{nonce}.{expires}.{mac[::-1]}",
+        f"unknown-kid.{nonce}.{expires}.{mac}",
+    ]
+    for socket_id in forged:
+        with pytest.raises(NotFound):
+            await node_b.claim(socket_id)
+    await node_b.claim(token)
+    await node_a.claim(token)  # A never saw it used: the id is no credential (hub.py)
+    late = _socket_id(node_a.negotiate(0))
+    clock.now += 1_000
+    for node in (node_a, node_b):
+        with pytest.raises(NotFound):
+            await node.claim(late)  # expired, whichever node it reaches
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_served_ids_are_forgotten_once_expired(platform: Platform) -> None:
+    """A node remembers the ids it served only until their tokens expire: memory stays bounded
+    by the sockets of one TTL, and negotiating stores nothing."""
+    clock = Clock()
+    negotiations = Negotiations(platform.keys, ttl_ms=1_000, clock=clock)
+    ids = [_socket_id(negotiations.negotiate(1)) for _ in range(100)]
+    assert negotiations._served == {}
+    for socket_id in ids:
+        await negotiations.claim(socket_id)
+        negotiations.release(socket_id)
+    assert len(negotiations._served) == 100
+    clock.now += 1_000
     with pytest.raises(NotFound):
-        negotiations.claim(ids[0])  # the oldest made room
-    for socket_id in ids[1:]:
-        negotiations.claim(socket_id)
+        await negotiations.claim(ids[0])
+    assert negotiations._served == {}
 
 
 async def test_outbox_order_close_and_timeout() -> None:

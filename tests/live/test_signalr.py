@@ -60,12 +60,6 @@ def test_negotiate_v0_body_has_no_token_and_never_a_protocol_version() -> None:
     assert orjson.loads(signalr.negotiate_error("nope")) == {"error": "nope"}
 
 
-def test_new_connections_are_distinct_and_non_empty() -> None:
-    first, second = Connection.new(), Connection.new()
-    assert first.connection_id and first.connection_token
-    assert first != second and first.connection_id != first.connection_token
-
-
 def test_frames_split_join_and_drop_empty_pieces() -> None:
     reader = FrameReader()
     handshake = '{"protocol":"json","version":1}'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,12 @@ class KeyPair:
     @property
     def public_key(self) -> rsa.RSAPublicKey:
         return self.private_key.public_key()
+
+    def derive(self, purpose: bytes) -> bytes:
+        """A symmetric secret for ``purpose`` that every node holding this key derives alike
+        (an HMAC of the purpose under the private exponent); never the key itself."""
+        d = self.private_key.private_numbers().d
+        return hmac.new(d.to_bytes((d.bit_length() + 7) // 8, "big"), purpose, "sha256").digest()
 
     def jwk(self) -> dict[str, str]:
         numbers = self.public_key.public_numbers()

@@ -26,13 +26,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from trackside.accounts import principals
+from trackside.accounts.keys import KeyPair, KeyRing
 from trackside.accounts.roles import Principal
 from trackside.accounts.tokens import InvalidToken
 from trackside.errors import Conflict, NotFound, Unauthenticated
 from trackside.events import service as events
 from trackside.events.models import Event
 from trackside.events.processors import EventProcessor
-from trackside.live import signalr
+from trackside.live import connection_tokens, signalr
 from trackside.live.broker import follow
 from trackside.live.compact import (
     FULL_EVERY_MS,
@@ -49,12 +50,16 @@ from trackside.platform import Platform
 log = logging.getLogger(__name__)
 
 NEGOTIATED_TTL_MS = 60_000  # a client opens its socket right after negotiating
-MAX_NEGOTIATED = 10_000  # unused negotiations kept at most (the oldest go first)
 OUTBOX_LIMIT = 128  # payloads queued for one socket before it is sent fresh full ones instead
 
 
 def monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
+
+
+def wall_ms() -> int:
+    """Unix time: connection tokens expire at a time every node reads alike."""
+    return time.time_ns() // 1_000_000
 
 
 def race_day(start: datetime, end: datetime, today: date) -> date:
@@ -71,52 +76,73 @@ def event_info(event: Event, today: date | None = None) -> EventInfo:
 
 
 class Negotiations:
-    """Connections negotiated but not yet ended, by the ``?id=`` their socket will carry.
+    """Negotiate answers, and the sockets that use them, with nothing shared between nodes.
 
-    One socket may use an id (a second one is a Conflict); an id nobody negotiated, or one left
-    unused past ``ttl_ms``, is NotFound. This lives in one process: a cluster needs sticky
-    sessions, or clients that skip negotiation.
+    A negotiate answer carries a signed, expiring token (``live/connection_tokens.py``) that any
+    node holding the database's signing keys accepts, so a load balancer may send negotiate and
+    the socket to different nodes. Negotiating stores nothing. A node refuses a second socket on
+    an id while the first is open (Conflict) and an id it has served before (NotFound) until the
+    token expires; an id that is forged, expired or signed by a key it cannot find is NotFound.
+    Another node does not know which ids this one served: the id is no credential (a socket
+    proves who it is with its own bearer token), so that costs nothing a client that skips
+    negotiation could not do anyway.
     """
 
     def __init__(
         self,
+        keys: KeyRing,
         ttl_ms: int = NEGOTIATED_TTL_MS,
-        limit: int = MAX_NEGOTIATED,
-        clock: Callable[[], int] = monotonic_ms,
+        clock: Callable[[], int] = wall_ms,
     ) -> None:
         self.ttl_ms = ttl_ms
-        self.limit = limit
+        self._keys = keys
         self._clock = clock
-        self._waiting: dict[str, int] = {}  # socket id -> negotiated at (ms), oldest first
+        self._secrets: dict[str, bytes] = {}  # kid -> HMAC secret derived from that key
+        self._served: dict[str, int] = {}  # socket ids this node took -> expiry (ms), in order
         self._open: set[str] = set()
 
     def negotiate(self, version: int) -> bytes:
-        """The negotiate answer for ``version``; its socket id is expected from now on."""
-        now = self._clock()
-        self._expire(now, room=1)
-        connection = signalr.Connection.new()
-        self._waiting[connection.socket_id(version)] = now
-        return signalr.negotiate_response(version, connection)
+        """The negotiate answer for ``version``: its socket id is a token any node accepts."""
+        key = self._keys.signing
+        token = connection_tokens.mint(
+            key.kid, self._secret(key), self._clock() / 1000, -(-self.ttl_ms // 1000)
+        )
+        # v1 sockets carry the token and the public id is its nonce; v0 ones carry the id.
+        public_id = token.nonce if version >= 1 else token.text
+        return signalr.negotiate_response(version, signalr.Connection(public_id, token.text))
 
-    def claim(self, socket_id: str) -> None:
-        self._expire(self._clock(), room=0)
+    async def claim(self, socket_id: str) -> None:
+        """Take ``socket_id`` for a socket on this node; NotFound or Conflict if it may not."""
+        now = self._clock()
+        self._forget(now)
         if socket_id in self._open:
             raise Conflict("this connection already has a socket")
-        if self._waiting.pop(socket_id, None) is None:
-            raise NotFound("no such connection: negotiate again")
-        self._open.add(socket_id)
+        if socket_id not in self._served:
+            token = connection_tokens.parse(socket_id)
+            key = None if token is None else await self._keys.find(token.kid)
+            if token is not None and key is not None and token.valid(self._secret(key), now / 1000):
+                self._served[socket_id] = token.expires_s * 1000
+                self._open.add(socket_id)
+                return
+        raise NotFound("no such connection: negotiate again")
 
     def release(self, socket_id: str) -> None:
         self._open.discard(socket_id)
 
-    def _expire(self, now: int, room: int) -> None:
-        """Drop the unused ones too old, then the oldest while ``room`` more would not fit."""
-        waiting = self._waiting
-        while waiting:
-            socket_id, at = next(iter(waiting.items()))
-            if now - at < self.ttl_ms and len(waiting) + room <= self.limit:
+    def _secret(self, key: KeyPair) -> bytes:
+        secret = self._secrets.get(key.kid)
+        if secret is None:
+            secret = self._secrets[key.kid] = key.derive(connection_tokens.PURPOSE)
+        return secret
+
+    def _forget(self, now: int) -> None:
+        """Drop served ids whose tokens expired: no node accepts them any more."""
+        served = self._served
+        while served:
+            socket_id, expires = next(iter(served.items()))
+            if expires > now:
                 return
-            del waiting[socket_id]
+            del served[socket_id]
 
 
 # --- one connection's outgoing side -------------------------------------------------------------
@@ -330,7 +356,7 @@ class Hub:
         self.client_timeout_ms = client_timeout_ms
         self.handshake_timeout_ms = handshake_timeout_ms
         self.clock = clock
-        self.negotiations = Negotiations(clock=clock)
+        self.negotiations = Negotiations(platform.keys)
         self._feeds: dict[int, EventFeed] = {}
 
     async def principal(self, token: str) -> Principal:

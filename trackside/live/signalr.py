@@ -13,7 +13,6 @@ Broadcasts carry no ``invocationId``: with one, the JS client answers with a Com
 from __future__ import annotations
 
 import codecs
-import secrets
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -61,10 +60,6 @@ class Connection:
 
     connection_id: str
     connection_token: str
-
-    @classmethod
-    def new(cls) -> Connection:
-        return cls(secrets.token_urlsafe(16), secrets.token_urlsafe(24))
 
     def socket_id(self, negotiate_version: int) -> str:
         """The ``?id=`` the client's WebSocket will carry: the token (v1) or the id (v0)."""

@@ -6,6 +6,9 @@ describe it, for ``@microsoft/signalr``, ``signalrcore`` and ``pysignalr``:
 - ``POST /event-status/negotiate?negotiateVersion=1`` answers v1 (with a ``connectionToken``);
   without the parameter, v0. The socket then opens ``/event-status?id=`` with the token (v1) or
   the ``connectionId`` (v0). Clients that skip negotiation open ``/event-status`` with no id.
+  The id is a signed token with an expiry (``events/hub.py``: ``Negotiations``), so the socket
+  may reach another node than negotiate did: no sticky sessions. WebSockets only: long polling
+  and server-sent events would need the node that holds each connection's queue.
 - After the handshake (``{"protocol":"json","version":1}`` → ``{}``) the client calls
   ``SubscribeToEvent(eventId)`` and ``UnsubscribeFromEvent(eventId)``; each call that has an
   invocation id is answered with a Completion (an ``error`` when refused). The server invokes
@@ -114,7 +117,7 @@ async def event_status(websocket: WebSocket) -> None:
     socket_id = websocket.query_params.get("id")
     if socket_id:
         try:
-            hub.negotiations.claim(socket_id)
+            await hub.negotiations.claim(socket_id)
         except NotFound as exc:
             await _deny(websocket, 404, exc.message)
             return
