@@ -19,9 +19,11 @@ Viewers (``benchmarks/cluster_viewers.py``, ``picows`` clients) live in ``--proc
 separate processes and behave as live clients must: on a gap or another epoch they ask for a
 fresh snapshot. Latency of update ``k`` = the last viewer's ``CLOCK_MONOTONIC`` receive time
 minus the moment just before its relay POST. A **drop** is a viewer that lost its connection,
-or saw a gap and got no fresh snapshot by the end. Every node's RSS is sampled every
-``--sample-s``; it is **flat** when every sample after ``--warmup-s`` stays within ±10 % of the
-first one after it.
+or saw a gap and got no fresh snapshot by the end. Latencies count the updates that reached
+every viewer; ``incomplete_updates`` and ``updates_seen_by_viewers`` tell how many did not
+(nodes publishing patch chains of their own, or one patch for several batches, show there).
+Every node's RSS is sampled every ``--sample-s``; it is **flat** when every sample after
+``--warmup-s`` stays within ±10 % of the first one after it.
 
 Prints one JSON document (progress on stderr); every process it started is stopped on exit,
 error or not. Lifts its open-files limit to the hard limit (10,000 viewers need 20,000+
@@ -179,6 +181,7 @@ def deliver(
     last = [max(r["last"][i] for r in replies) for i in range(count)]
     first = [min(r["first"][i] for r in replies) for i in range(count)]
     lost = sum(r["lost"] for r in replies)
+    seen = [index + 1 for r in replies for index in r["seen"]]
     stale = sum(r["stale"] for r in replies)
     return {
         "seconds": round(elapsed, 1),
@@ -187,6 +190,9 @@ def deliver(
         "first_viewer_ms": live.summary([first[i] - sent_at[i] for i in complete]),
         "send_ms": live.summary(acked),
         "incomplete_updates": count - len(complete),
+        # How many updates each viewer's last version accounts for: all of them when one
+        # processor publishes one patch per relay batch for every node's viewers.
+        "updates_seen_by_viewers": {"min": min(seen, default=0), "max": max(seen, default=0)},
         "drops": {"total": lost + stale, "connection_lost": lost, "gap_without_resync": stale},
         "resyncs": sum(r["resyncs"] for r in replies),
         "viewers_resynced": sum(r["viewers_resynced"] for r in replies),
@@ -403,6 +409,9 @@ def main() -> None:
         "ratio_p50": ratio(ours["latency_ms"]["p50"], theirs["latency_ms"]["p50"]),
         "ratio_p99": ratio(ours["latency_ms"]["p99"], theirs["latency_ms"]["p99"]),
         "drops": ours["drops"]["total"],
+        # Latencies are of the updates that reached every viewer; these say how many did not.
+        "incomplete_updates": ours["incomplete_updates"],
+        "updates_seen_by_viewers": ours["updates_seen_by_viewers"],
         "rss_flat": all(node["flat"] for node in rss.values()),
         "rss_mb_after_warmup": {name: node.get("after_warmup") for name, node in rss.items()},
         "trackside": ours,
