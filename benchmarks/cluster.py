@@ -26,9 +26,10 @@ Every node's RSS is sampled every ``--sample-s``; it is **flat** when every samp
 ``--warmup-s`` stays within ±10 % of the first one after it.
 
 Prints one JSON document (progress on stderr); every process it started is stopped on exit,
-error or not. Lifts its open-files limit to the hard limit (10,000 viewers need 20,000+
-sockets on one machine: both ends are here); raise the hard limit (``ulimit -Hn``) if it is
-lower than about 2.2 x viewers.
+error or not. Lifts its open-files limit to the hard limit before it starts anything, so the
+nodes and viewer processes inherit it: each holds its share of the viewers' sockets (a node
+``viewers / nodes``, a viewer process ``viewers / processes``), and the machine both ends of
+all of them.
 
     .venv/bin/python benchmarks/cluster.py [--nodes 3] [--viewers 10000] [--duration 600]
 """
@@ -353,8 +354,9 @@ def main() -> None:
         args.warmup_s = max(10.0, args.duration / 10)
     load_before = os.getloadavg()
     limit = raise_fd_limit()
-    if limit < args.viewers * 2.2:
-        say(f"warning: open-files limit {limit} is low for {args.viewers} viewers")
+    share = -(-args.viewers // min(args.nodes, args.processes))
+    if limit < share + 1024:
+        say(f"warning: open-files limit {limit} is low for {share} sockets in one process")
 
     feed = live.load_feed(args.data, 1_000_000, args.batch_ms)
     schedule = schedule_of(feed, args.duration)
