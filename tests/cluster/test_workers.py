@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from tests.processes import wait_answers
 from trackside.cli import app
 
 
-def _node_names(url: str, rounds: int = 60) -> set[str]:
-    """The node names that answer ``/healthz`` over many fresh, concurrent connections."""
+def _node_names(url: str, timeout_s: float = 60) -> set[str]:
+    """The node names that answer ``/healthz`` over fresh, concurrent connections, until two
+    have (a worker still starting takes none) or time runs out."""
 
     def ask(_: int) -> str:
         with httpx.Client(timeout=10) as http:  # a connection of its own each time
@@ -32,11 +34,10 @@ def _node_names(url: str, rounds: int = 60) -> set[str]:
             return str(reply.json()["node"])
 
     seen: set[str] = set()
+    deadline = time.monotonic() + timeout_s
     with ThreadPoolExecutor(8) as pool:
-        for _ in range(rounds):
+        while len(seen) < 2 and time.monotonic() < deadline:
             seen |= set(pool.map(ask, range(16)))
-            if len(seen) >= 2:
-                break
     return seen
 
 
