@@ -262,15 +262,19 @@ class Children:
                 process.join()
 
 
-async def _make_world(data_dir: Path, sizes: list[int]) -> list[tuple[int, str, str]]:
-    """An organization, and per size a public event with an official relay client of its own."""
+async def _make_world(
+    data_dir: Path, sizes: list[int], database_url: str | None = None
+) -> list[tuple[int, str, str]]:
+    """An organization, and per size a public event with an official relay client of its own
+    (in ``database_url``, else SQLite in ``data_dir``)."""
     from trackside.accounts import clients
     from trackside.accounts.roles import Role
     from trackside.config import Settings
     from trackside.events import service as events
     from trackside.platform import Platform
 
-    platform = await Platform.start(Settings(data_dir=data_dir), with_keys=False)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    platform = await Platform.start(settings, with_keys=False)
     made: list[tuple[int, str, str]] = []
     try:
         async with platform.db_factory() as db:
@@ -364,9 +368,16 @@ def _tail(path: Path, size: int = 3000) -> str:
 
 
 class Subscribers:
-    """The subscriber processes and the shared per-update delivery counts."""
+    """The subscriber processes and the shared per-update delivery counts; ``target`` is the
+    processes' entry point (``benchmarks/cluster.py`` runs its own viewers)."""
 
-    def __init__(self, children: Children, processes: int, updates: int) -> None:
+    def __init__(
+        self,
+        children: Children,
+        processes: int,
+        updates: int,
+        target: Callable[..., None] = live_subscribers.run,
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self.updates = updates
         self.counts = context.RawArray(ctypes.c_int32, processes * updates)
@@ -375,7 +386,7 @@ class Subscribers:
         for row in range(processes):
             ours, theirs = context.Pipe()
             process = context.Process(
-                target=live_subscribers.run,
+                target=target,
                 args=(theirs, self.counts, row, updates),
                 name=f"subscribers-{row}",
                 daemon=True,

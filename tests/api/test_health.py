@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import httpx
 
+from trackside.config import Settings
 
-async def test_probes_and_docs(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/healthz")).json()["status"] == "ok"
+
+async def test_probes_and_docs(client: httpx.AsyncClient, settings: Settings) -> None:
+    health = (await client.get("/healthz")).json()
+    assert health == {"status": "ok", "node": settings.node_name}
     assert (await client.get("/readyz")).json()["status"] == "ready"
     docs = await client.get("/docs")
     assert docs.status_code == 200

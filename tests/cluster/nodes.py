@@ -9,6 +9,7 @@ after it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -192,19 +193,27 @@ class Cluster:
         return str(login.json()["access"])
 
 
-@pytest.fixture
-def cluster_database() -> Iterator[str]:
-    """A database of the cluster test's own on the local PostgreSQL, dropped after."""
+@contextlib.contextmanager
+def own_database(prefix: str = "trackside_cluster") -> Iterator[str]:
+    """A database of its own on the local PostgreSQL (started if down), dropped after: for a
+    cluster test, or ``benchmarks/cluster.py``."""
     from tests.databases import _pg_up, _start_postgres
 
     if not asyncio.run(_pg_up(PG_SERVER)):
         _start_postgres()
-    name = f"trackside_cluster_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     try:
         yield f"{PG_SERVER.rstrip('/')}/{name}"
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def cluster_database() -> Iterator[str]:
+    """A database of the cluster test's own on the local PostgreSQL, dropped after."""
+    with own_database() as url:
+        yield url
 
 
 @pytest.fixture

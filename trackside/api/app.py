@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -115,4 +116,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(pages.PageNegotiation)
     app.add_middleware(AllowedHosts, allowed_hosts=settings.trusted_hosts)  # outermost
+    return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one ``trackside serve --workers N`` process (uvicorn's factory, called in
+    each spawned worker): settings from the environment ``serve`` set, and a node name of its
+    own, ``<node name>/<pid>``, since every worker is a cluster node holding leases of its own
+    (a restarted worker is a new node, never mistaken for the one that died)."""
+    from trackside.commands.runtime import start_logging, tune_gc
+
+    settings = Settings()
+    settings = settings.model_copy(update={"node_id": f"{settings.node_name}/{os.getpid()}"})
+    start_logging(settings.log_level)
+    app = create_app(settings)
+    tune_gc()
     return app

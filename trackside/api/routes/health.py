@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from trackside.accounts.schemas import StatusOut
-from trackside.api.deps import PlatformDep
+from trackside.api.deps import PlatformDep, SettingsDep
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=StatusOut)
-async def healthz() -> StatusOut:
+class HealthOut(BaseModel):
+    status: str
+    node: str = Field(
+        description="The answering server node's name (TRACKSIDE_NODE_ID, default host:port; "
+        "a worker of `trackside serve --workers N` adds /pid): which node a load balancer "
+        "picked."
+    )
+
+
+@router.get("/healthz", response_model=HealthOut)
+async def healthz(settings: SettingsDep) -> HealthOut:
     """The process is up and serving."""
-    return StatusOut(status="ok")
+    return HealthOut(status="ok", node=settings.node_name)
 
 
 @router.get("/readyz", response_model=StatusOut, responses={503: {"model": StatusOut}})
