@@ -29,6 +29,7 @@ from trackside.judging import claims as judging_claims
 from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
+from trackside.store.leases import Leases, LocalLeases
 from trackside.telemetry.service import Telemetry
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Platform:
     mailer: Mailer
     limiter: RateLimiter
     broker: Broker
+    leases: Leases  # who does a cluster-wide job (polls a control log, scores an event)
     processors: ProcessorManager
     event_locks: EventLocks
     control_logs: ControlLogs
@@ -79,6 +81,11 @@ class Platform:
         processors = ProcessorManager(
             db_factory, broker, idle_timeout_s=settings.processor_idle_timeout_s
         )
+        leases = (
+            LocalLeases(settings.node_name, settings.lease_ttl_s)
+            if settings.is_sqlite
+            else Leases(db_factory, settings.node_name, settings.lease_ttl_s)
+        )
         event_locks = EventLocks()
         control_logs = ControlLogs(event_locks, processors)
         iracing = IRacing(settings)
@@ -97,11 +104,12 @@ class Platform:
             engine=engine,
             db_factory=db_factory,
             broker=broker,
+            leases=leases,
             processors=processors,
             event_locks=event_locks,
             control_logs=control_logs,
             control_log_poller=ControlLogPoller(
-                db_factory, control_logs, allow_private=settings.fetch_allow_private
+                db_factory, control_logs, leases, allow_private=settings.fetch_allow_private
             ),
             classification=Desk(event_locks, processors),
             telemetry=telemetry,
