@@ -10,10 +10,10 @@ import httpx
 from tests.cluster.nodes import Cluster
 
 
-def seed_event(cluster: Cluster) -> tuple[dict[str, str], int]:
+def seed_event(cluster: Cluster, admin: str = "clusteradmin") -> tuple[dict[str, str], int]:
     """An admin (made with the CLI) and a public event of a new organization: the admin's
     headers and the event's id."""
-    headers = {"Authorization": f"Bearer {cluster.admin_token()}"}
+    headers = {"Authorization": f"Bearer {cluster.admin_token(admin)}"}
     url = cluster.nodes[0].url
     org = httpx.post(f"{url}/organization", json={"name": "Club"}, headers=headers, timeout=30)
     assert org.status_code == 201, org.text
