@@ -9,6 +9,7 @@ after it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -192,8 +193,8 @@ class Cluster:
         return str(login.json()["access"])
 
 
-@pytest.fixture
-def cluster_database() -> Iterator[str]:
+@contextlib.contextmanager
+def own_database() -> Iterator[str]:
     """A database of the cluster test's own on the local PostgreSQL, dropped after."""
     from tests.databases import _pg_up, _start_postgres
 
@@ -205,6 +206,12 @@ def cluster_database() -> Iterator[str]:
         yield f"{PG_SERVER.rstrip('/')}/{name}"
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def cluster_database() -> Iterator[str]:
+    with own_database() as url:
+        yield url
 
 
 @pytest.fixture
