@@ -116,7 +116,11 @@ class ControlLogPoller:
 
     async def _run(self, event_id: int) -> None:
         """Poll while this node holds the event's lease and the source has a URL."""
-        lease = await self._leases.acquire(lease_name(event_id))
+        try:
+            lease = await self._leases.acquire(lease_name(event_id))
+        except Exception:  # the database away: the next look for unpolled sources tries again
+            log.exception("event %s: taking the control log lease failed", event_id)
+            return
         if lease is None:
             return  # another node polls it
         changed = self._changed.setdefault(event_id, asyncio.Event())
