@@ -48,7 +48,7 @@ class Platform:
     mailer: Mailer
     limiter: RateLimiter
     broker: Broker
-    leases: Leases
+    leases: Leases  # who does a cluster-wide job (polls a control log, scores an event)
     log_notices: LogNotices | None
     processors: ProcessorManager
     event_locks: EventLocks
@@ -125,7 +125,7 @@ class Platform:
             event_locks=event_locks,
             control_logs=control_logs,
             control_log_poller=ControlLogPoller(
-                db_factory, control_logs, allow_private=settings.fetch_allow_private
+                db_factory, control_logs, leases, allow_private=settings.fetch_allow_private
             ),
             classification=Desk(event_locks, processors),
             telemetry=telemetry,

@@ -3,9 +3,13 @@ shared through a real Redis."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
+import pytest
+
+from tests.cluster.nodes import PrivateRedis
 from trackside.accounts.ratelimit import InMemoryRateLimiter, RedisRateLimiter
 
 
@@ -77,3 +81,29 @@ async def test_redis_limits_are_one_limit_for_every_node(redis_url: str) -> None
     finally:
         await first.close()
         await second.close()
+
+
+async def test_with_redis_down_each_node_limits_alone_and_says_so_once(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ingest never depends on Redis: a dead Redis neither fails requests nor lifts limits."""
+    limiter = RedisRateLimiter.from_url(private_redis.url, retry_s=0.2)
+    key = f"test:{uuid.uuid4().hex}"
+    try:
+        assert await limiter.hit(key, 3, 60) is None and limiter.shared
+        private_redis.stop()
+        with caplog.at_level(logging.WARNING, "trackside.ratelimit"):
+            assert [await limiter.hit(key, 3, 60) for _ in range(3)] == [None] * 3
+            assert await limiter.hit(key, 3, 60) is not None  # still limited, on this node
+            assert not limiter.shared
+            deadline = time.monotonic() + 0.3
+            while time.monotonic() < deadline:  # Redis is asked again now and then, in vain
+                assert await limiter.hit(f"{key}:{uuid.uuid4().hex}", 3, 60) is None
+            private_redis.start()
+            while not limiter.shared:
+                assert await limiter.hit(f"{key}:{uuid.uuid4().hex}", 3, 60) is None
+        said = [record.getMessage() for record in caplog.records]
+        assert len([text for text in said if "limiting on this node" in text]) == 1, said
+        assert len([text for text in said if "answer again" in text]) == 1, said
+    finally:
+        await limiter.close()

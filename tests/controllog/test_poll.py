@@ -30,8 +30,8 @@ class Quiet(SimpleHTTPRequestHandler):
 class LogHost:
     """Race control's web server: serves a folder over HTTP until stopped."""
 
-    def __init__(self, folder: Path) -> None:
-        handler = functools.partial(Quiet, directory=str(folder))
+    def __init__(self, folder: Path, handler_class: type[Quiet] = Quiet) -> None:
+        handler = functools.partial(handler_class, directory=str(folder))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

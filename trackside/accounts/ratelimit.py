@@ -78,26 +78,47 @@ return false
 
 
 class RedisRateLimiter:
-    """Limits shared across nodes. If Redis cannot answer, the node limits on its own (and
-    logs it) rather than letting every request through or refusing every one."""
+    """Limits shared across nodes. If Redis cannot answer, the node limits on its own rather
+    than letting every request through or refusing every one (ingest never waits on Redis):
+    it says so once, leaves Redis alone for ``retry_s``, then tries it again, and says when
+    the shared limits are back."""
 
     PREFIX = "trackside:ratelimit:"
+    RETRY_S = 5.0  # how long to limit on this node before asking a Redis that failed again
+    TIMEOUT_S = 1.0  # a Redis that hangs must not hold requests
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, retry_s: float = RETRY_S) -> None:
         self._client = client
         self._script = client.register_script(_GCRA)
         self._fallback = InMemoryRateLimiter()
+        self._retry_s = retry_s
+        self._down_until: float | None = None  # monotonic; None while Redis answers
 
     @classmethod
-    def from_url(cls, url: str) -> RedisRateLimiter:
-        return cls(Redis.from_url(url))
+    def from_url(cls, url: str, retry_s: float = RETRY_S) -> RedisRateLimiter:
+        client = Redis.from_url(
+            url, socket_connect_timeout=cls.TIMEOUT_S, socket_timeout=cls.TIMEOUT_S
+        )
+        return cls(client, retry_s)
+
+    @property
+    def shared(self) -> bool:
+        """Whether limits are counted in Redis right now (not on this node alone)."""
+        return self._down_until is None
 
     async def hit(self, key: str, limit: int, window_s: float) -> float | None:
+        if self._down_until is not None and time.monotonic() < self._down_until:
+            return await self._fallback.hit(key, limit, window_s)
         try:
             wait = await self._script(keys=[self.PREFIX + key], args=[window_s / limit, window_s])
         except (RedisError, OSError) as exc:
-            log.warning("rate limit in Redis failed (%s); limiting on this node", exc)
+            if self._down_until is None:
+                log.warning("rate limits in Redis failed (%s); limiting on this node", exc)
+            self._down_until = time.monotonic() + self._retry_s
             return await self._fallback.hit(key, limit, window_s)
+        if self._down_until is not None:
+            log.warning("rate limits in Redis answer again; shared across nodes")
+            self._down_until = None
         return None if wait is None else float(wait)
 
     async def close(self) -> None:

@@ -9,11 +9,14 @@ again harmless: a record whose ``id_registro`` the team holds (or, without one, 
 team; more are answered as ignored and not stored.
 
 A start or stop is pushed to the judges of the competition on the broker (one topic per
-judge, the same bytes to each), so it reaches their sockets on any node.
+judge, the same bytes to each), so it reaches their sockets on any node. The push is best
+effort: with the broker away (Redis down) the start or stop still stands (the log is the
+truth) and a judge whose socket reconnects is told the state on connecting.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +48,8 @@ from trackside.judging.models import (
 )
 from trackside.platform import Platform
 from trackside.timing.manual import RUNNERS, TeamStanding
+
+log = logging.getLogger(__name__)
 
 CONTROL_SOURCE = "judging"
 MAX_RECORDS = 100  # per request
@@ -220,9 +225,12 @@ async def _push(
 ) -> None:
     judges = await _judges_to_tell(db, competition)
     frames = [text.encode() for text in texts]
-    for judge_id in judges:
-        for frame in frames:
-            await platform.broker.publish(messages.judge_topic(judge_id), frame)
+    try:
+        for judge_id in judges:
+            for frame in frames:
+                await platform.broker.publish(messages.judge_topic(judge_id), frame)
+    except Exception as exc:  # the broker (Redis) away: the change stands, logged already
+        log.warning("competition %s: judges not told (%s)", competition.id, exc)
 
 
 async def _change(
