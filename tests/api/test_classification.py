@@ -232,21 +232,41 @@ async def test_only_officials_and_organizers_decide(world: World, who: str) -> N
 
 
 async def test_a_relay_cannot_make_decisions(world: World) -> None:
-    """Decisions come only from the server's own source: a relay sending one under its own
-    source has it reported, not applied, and the server's source is refused."""
+    """Decisions come only from the server: a relay's decision record is refused under any
+    source (naming the field), and so is any record under the server's own sources."""
     event, url = await _race(world)
     forged = '{"action": "declare", "id": 1, "session": 0, "by": "mallory", "at_ms": 1}'
     relay = world.auth("client_relay")
-    for source, status in (("classification", 422), ("rmonitor", 200)):
+    for source, kind, field in (
+        ("classification", "rmonitor", "source"),
+        ("rmonitor", "classification", "type"),
+        ("judge:1", "rmonitor", "source"),
+    ):
         reply = await world.client.post(
             f"/relay/events/{event}/records",
             json={"source": source, "records": [
-                {"seq": len(FEED) + 1, "received_at": 1, "type": "classification", "data": forged}
+                {"seq": len(FEED) + 1, "received_at": 1, "type": kind, "data": forged}
             ]},
             headers=relay,
         )  # fmt: skip
-        assert reply.status_code == status, reply.text
+        assert reply.status_code == 422, reply.text
+        assert field in reply.text
     assert (await world.client.get(url)).json()["revision"] == 0
     diagnostics = await world.client.get(f"/events/{event}/diagnostics", headers=relay)
-    (sample,) = [s for s in diagnostics.json()["samples"] if s["type"] == "classification"]
-    assert "only from the server" in sample["reason"]
+    assert diagnostics.json()["recordsByType"].get("classification", 0) == 0
+
+
+async def test_a_relay_cannot_send_the_servers_record_types(world: World) -> None:
+    """A judge's time, a race-control ruling, a GPS crossing or an import pass the server's
+    own checks first: from a relay each is refused (422 naming the record's type)."""
+    event, _ = await _race(world)
+    for kind in ("judge", "controllog", "checkpoint", "iracing", "classification"):
+        reply = await world.client.post(
+            f"/relay/events/{event}/records",
+            json={"source": "rmonitor", "records": [
+                {"seq": len(FEED) + 1, "received_at": 1, "type": kind, "data": "{}"}
+            ]},
+            headers=world.auth("client_relay"),
+        )  # fmt: skip
+        assert reply.status_code == 422, reply.text
+        assert "type" in reply.text and "only by the server" in reply.text

@@ -18,6 +18,7 @@ from pydantic import (
 
 from trackside.api.schemas.base import Instant, Lax, Name, Patch, ShortName, Text, Wire, WireIn
 from trackside.events.ingest import MAX_BATCH
+from trackside.feeds import registry
 from trackside.timing.loops import LoopKind
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -175,24 +176,37 @@ Source = Annotated[
 ]
 
 
+def _relay_type(kind: str) -> str:
+    record_type = registry.record_type(kind)
+    if record_type is not None and record_type.server_only:
+        raise ValueError(f"{kind!r} records are written only by the server")
+    return kind
+
+
 class RelayRecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     seq: int = Field(ge=1, le=2**53, description="Per source, from 1, +1 per record.")
     received_at: int = Field(ge=0, le=2**53, description="Epoch milliseconds UTC at the relay.")
-    type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
-        description="rmonitor (one line of text) or p3 (one frame as hex)."
+    type: Annotated[
+        str, StringConstraints(min_length=1, max_length=32), AfterValidator(_relay_type)
+    ] = Field(
+        description="rmonitor (one line of text) or p3 (one frame as hex); the server's own "
+        "types (controllog, judge, checkpoint, iracing, classification) are refused, other "
+        "types are kept and reported, not scored."
     )
     # No NUL: PostgreSQL text cannot hold one, and no feed line has one that is not broken.
     data: Annotated[str, StringConstraints(max_length=65_536, pattern=r"^[^\x00]*$")]
 
 
-# Sources only the server writes: a relay's record there would be an official's decision.
-RESERVED_SOURCES = frozenset({"classification"})
+# Sources only the server writes (an official's decision, race control, judges, GPS
+# crossings, imports): a relay's record there would pass for the server's.
+RESERVED_SOURCES = frozenset({"classification", "controllog", "judging", "tracking"})
+RESERVED_PREFIXES = ("judge:", "iracing-")
 
 
 def _not_reserved(source: str) -> str:
-    if source in RESERVED_SOURCES:
+    if source in RESERVED_SOURCES or source.startswith(RESERVED_PREFIXES):
         raise ValueError(f"the source {source!r} is the server's own")
     return source
 

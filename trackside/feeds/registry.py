@@ -25,7 +25,8 @@ type               data                                   the scorer gets
                                                           (the server's classification book)
 =================  =====================================  ==================================
 
-A new kind of record adds a row: a decoder in
+Every type but ``rmonitor`` and ``p3`` is ``server_only``: the server writes it after its own
+checks, and the relay API refuses it. A new kind of record adds a row: a decoder in
 ``feeds/`` whose records the scorer knows. A type the registry does not know is not scored
 (the processor reports it; replay counts it).
 """
@@ -71,6 +72,9 @@ class RecordType:
     name: str
     decode: Callable[[str], Decoded]
     scored: bool = True  # False: decoded elsewhere, never an input of the scorer
+    # Written only by the server, after its own checks (an official's decision, a judge's
+    # time, a GPS crossing, an import): a relay may not send one.
+    server_only: bool = False
 
 
 def _rmonitor(data: str) -> Decoded:
@@ -148,11 +152,11 @@ def _classification(data: str) -> Decoded:
 TYPES: dict[str, RecordType] = {
     RMONITOR: RecordType(RMONITOR, _rmonitor),
     P3: RecordType(P3, _p3),
-    CONTROLLOG: RecordType(CONTROLLOG, _controllog),
-    JUDGE: RecordType(JUDGE, _judge),
-    IRACING: RecordType(IRACING, _iracing),
-    CHECKPOINT: RecordType(CHECKPOINT, _checkpoint),
-    CLASSIFICATION: RecordType(CLASSIFICATION, _classification, scored=False),
+    CONTROLLOG: RecordType(CONTROLLOG, _controllog, server_only=True),
+    JUDGE: RecordType(JUDGE, _judge, server_only=True),
+    IRACING: RecordType(IRACING, _iracing, server_only=True),
+    CHECKPOINT: RecordType(CHECKPOINT, _checkpoint, server_only=True),
+    CLASSIFICATION: RecordType(CLASSIFICATION, _classification, scored=False, server_only=True),
 }
 
 
