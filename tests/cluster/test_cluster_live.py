@@ -198,7 +198,7 @@ class Race:
                     )
                 except httpx.TransportError:
                     continue
-                assert reply.status_code == 200, (node.name, reply.status_code, reply.text)
+                assert reply.status_code == 200, (node.name, reply.text, node.log()[-3000:])
                 self.acked = reply.json()["acked_seq"]
                 break
             else:
