@@ -238,7 +238,13 @@ class ProcessorManager:
         if processor is not None:
             processor.last_activity = time.monotonic()
             if processor.leading:
-                await processor.catch_up(placed or None)
+                try:
+                    await processor.catch_up(placed or None)
+                except Exception:
+                    # The batch is committed: the relay gets its acknowledgement, and what
+                    # failed here (results another node's leader kept while this one stalled
+                    # past its lease) is scored again from the log on the next catch-up.
+                    log.exception("event %s: scoring a batch failed", event_id)
                 processor.last_activity = time.monotonic()  # scoring a long batch is not silence
         await self._set_live(event_id, True)
         return processor
