@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from trackside.accounts import people as accounts
 from trackside.platform import Platform
@@ -88,3 +89,29 @@ async def test_a_fix_of_a_deleted_account_fails_alone(platform: Platform) -> Non
     async with platform.db_factory() as db:
         rows = (await db.execute(select(LocationFix.user_id, LocationFix.attributes))).all()
     assert sorted(rows) == sorted([(users[0], None), (users[1], '{"tid":"R1"}')])
+
+
+async def test_a_dropped_connection_is_replaced(
+    platform: Platform, database_url: str | None
+) -> None:
+    """The writer holds one connection; when the database drops it (a restart), the next batch
+    goes through on a new one instead of failing its senders."""
+    if database_url is None:
+        pytest.skip("SQLite has no server to drop a connection")
+    users = await _users(platform, 1)
+    writer = FixWriter(platform.db_factory)
+    try:
+        first = await writer.write(_fix(users[0], 1))
+        async with platform.engine.connect() as admin:
+            dropped = await admin.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'"
+                )
+            )
+        assert dropped >= 1
+        second = await writer.write(_fix(users[0], 2))
+        assert second.id != first.id and not second.duplicate
+    finally:
+        await writer.close()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from trackside.tracking.fixes import NewFix
@@ -171,16 +171,16 @@ class FixWriter:
         fresh: dict[tuple, NewFix] = {}
         for fix in fixes:
             fresh.setdefault(fix.key, fix)
-        if self._connection is None:
-            self._connection = await self._engine.connect()
         try:
-            async with self._connection.begin():  # committed at the end, or rolled back
-                ids = await _insert_new(self._connection, list(fresh.values()))
-                # Not inserted: stored already (a resent fix, or another node got it first).
-                missing = [f for k, f in fresh.items() if k not in ids]
-                known = await _stored_ids(self._connection, missing)
-                if len(ids) + len(known) < len(fresh):  # one deleted meanwhile (a prune)
-                    raise IntegrityError("a fix neither inserted nor found", None, ValueError())
+            try:
+                ids, known = await self._insert(fresh)
+            except DBAPIError as exc:
+                if isinstance(exc, IntegrityError) or not exc.connection_invalidated:
+                    raise
+                # The held connection was dropped (a database restart, an idle timeout): once
+                # more on a new one. Idempotent: what did get stored comes back as stored.
+                await self._disconnect()
+                ids, known = await self._insert(fresh)
         except IntegrityError:  # not a duplicate (e.g. an account deleted meanwhile)
             return await self._store_one_by_one(fixes)
         except Exception:
@@ -197,6 +197,21 @@ class FixWriter:
                 results.append(Stored(ids[fix.key], fix, fix.key in first_seen))
                 first_seen.add(fix.key)
         return results
+
+    async def _insert(
+        self, fresh: dict[tuple, NewFix]
+    ) -> tuple[dict[tuple, int], dict[tuple, int]]:
+        """One transaction: the ids of the fixes inserted, and of those stored before."""
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        async with self._connection.begin():  # committed at the end, or rolled back
+            ids = await _insert_new(self._connection, list(fresh.values()))
+            # Not inserted: stored already (a resent fix, or another node got it first).
+            missing = [f for k, f in fresh.items() if k not in ids]
+            known = await _stored_ids(self._connection, missing)
+            if len(ids) + len(known) < len(fresh):  # one deleted meanwhile (a prune)
+                raise IntegrityError("a fix neither inserted nor found", None, ValueError())
+        return ids, known
 
     async def _store_one_by_one(self, fixes: list[NewFix]) -> list[Stored | Exception]:
         """Each fix in a transaction of its own: the one the database refuses fails alone."""
