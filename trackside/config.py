@@ -168,6 +168,13 @@ class Settings(BaseSettings):
     tracking_max_batch: int = Field(
         default=500, ge=1, description="Fixes written per transaction at most."
     )
+    tracking_batch_gather_s: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="The fix writer waits this long for more fixes before a transaction: "
+        "fewer, larger commits under load, each fix acknowledged at most this much later.",
+    )
 
     @property
     def node_name(self) -> str:

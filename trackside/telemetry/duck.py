@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from trackside.feeds.linecolumns import Columns, Points
 from trackside.feeds.lineprotocol import FieldValue, Point, Unsigned
 from trackside.telemetry.store import MeasurementInfo, Selection, Series, StoreUnavailable
 
@@ -68,6 +70,72 @@ def _typed(value: float | None, text: str | None, kind: int) -> FieldValue | Non
     return value
 
 
+Tags = tuple[tuple[str, str], ...]
+ColumnId = Callable[[str, str, Tags, str], int]
+ROWS = pa.schema(
+    [("cid", pa.int32()), ("time", pa.int64()), ("value", pa.float64()),
+     ("text", pa.string()), ("kind", pa.uint8())]
+)  # fmt: skip
+
+
+def _columns_table(bucket: str, columns: Columns, column_id: ColumnId) -> pa.Table:
+    """Rows field by field, straight from the parsed columns: one Arrow array per field's
+    values, the times shared, no Python object per point."""
+    n = len(columns)
+    times = pa.array(columns.times, pa.int64())
+    texts = pa.nulls(n, pa.string())
+    single = len(columns.series) == 1
+    batches = []
+    for index, (name, kind) in enumerate(columns.fields):
+        ids = {
+            key: column_id(bucket, measurement, tags, name)
+            for key, (measurement, tags) in columns.series.items()
+        }
+        if single:
+            cids = pa.repeat(pa.scalar(next(iter(ids.values())), pa.int32()), n)
+        else:
+            cids = pa.array(list(map(ids.__getitem__, columns.keys)), pa.int32())
+        kinds = pa.repeat(pa.scalar(KIND_OF_TYPE[kind], pa.uint8()), n)
+        values = pa.array(columns.doubles(index), pa.float64())
+        batches.append(pa.RecordBatch.from_arrays([cids, times, values, texts, kinds], schema=ROWS))
+    return pa.Table.from_batches(batches, schema=ROWS)
+
+
+def _points_table(batch: list[tuple[str, list[Point]]], column_id: ColumnId) -> pa.Table:
+    """Rows point by point, for points made one by one (the JSON routes, mixed bodies)."""
+    cids: list[int] = []
+    times: list[int] = []
+    values: list[FieldValue] = []
+    # (bucket, measurement, tags, field names) -> the columns' ids, for this batch
+    layouts: dict[tuple[object, ...], tuple[int, ...]] = {}
+
+    def column_ids(key: tuple[object, ...]) -> tuple[int, ...]:
+        bucket, measurement, tags, *names = key
+        layouts[key] = layout = tuple(column_id(bucket, measurement, tags, n) for n in names)  # type: ignore[arg-type]
+        return layout
+
+    # Whole-list comprehensions and C-level map()s, not a loop of small steps per point:
+    # a 5,000-line batch of 8 fields is 40,000 values.
+    for bucket, points in batch:
+        keys = [(bucket, p.measurement, p.tags, *p.fields) for p in points]
+        cids += [cid for key in keys for cid in (layouts.get(key) or column_ids(key))]
+        times += [t for p in points for t in (p.time_ns,) * len(p.fields)]  # type: ignore[misc]
+        values += [v for p in points for v in p.fields.values()]
+    types = set(map(type, values))
+    kinds = list(map(KIND_OF_TYPE.get, map(type, values), repeat(STRING)))
+    if str in types or bool in types:
+        texts = pa.array([v if type(v) is str else None for v in values], pa.string())
+        numbers = pa.array([None if type(v) is str else float(v) for v in values], pa.float64())
+    else:  # numbers only (ints and unsigned ones are stored as doubles)
+        texts = pa.nulls(len(values), pa.string())
+        numbers = pa.array(values, pa.float64())
+    return pa.Table.from_arrays(
+        [pa.array(cids, pa.int32()), pa.array(times, pa.int64()), numbers, texts,
+         pa.array(kinds, pa.uint8())],
+        schema=ROWS,
+    )  # fmt: skip
+
+
 class DuckStore:
     name = "duckdb"
 
@@ -77,7 +145,7 @@ class DuckStore:
         self._columns: dict[tuple[str, str, tuple[tuple[str, str], ...], str], Column] = {}
         self._by_id: dict[int, Column] = {}
         self._lock = threading.Lock()  # guards the column maps between writer and readers
-        self._queue: asyncio.Queue[tuple[str, list[Point], asyncio.Future[None]]] | None = None
+        self._queue: asyncio.Queue[tuple[str, Points, asyncio.Future[None]]] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._opening = asyncio.Lock()
 
@@ -127,7 +195,7 @@ class DuckStore:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    async def write(self, bucket: str, points: list[Point]) -> None:
+    async def write(self, bucket: str, points: Points) -> None:
         if not points:
             return
         if self._queue is None:
@@ -161,55 +229,26 @@ class DuckStore:
                 for _ in batch:
                     queue.task_done()
 
-    def _insert(self, batch: list[tuple[str, list[Point]]]) -> None:
+    def _insert(self, batch: list[tuple[str, Points]]) -> None:
         assert self._con is not None
-        cids: list[int] = []
-        times: list[int] = []
-        values: list[FieldValue] = []
         new: list[Column] = []
-        # (bucket, measurement, tags, field names) -> the columns' ids, for this batch
-        layouts: dict[tuple[object, ...], tuple[int, ...]] = {}
         next_id = [max(self._by_id, default=0) + 1]
 
-        def column_ids(key: tuple[object, ...]) -> tuple[int, ...]:
-            bucket, measurement, tags, *names = key
-            ids = []
-            for name in names:
-                column = self._columns.get((bucket, measurement, tags, name))  # type: ignore[index]
-                if column is None:
-                    column = Column(next_id[0], bucket, measurement, tags, name)  # type: ignore[arg-type]
-                    next_id[0] += 1
-                    new.append(column)
-                    with self._lock:
-                        self._remember(column)
-                ids.append(column.id)
-            layouts[key] = layout = tuple(ids)
-            return layout
+        def column_id(bucket: str, measurement: str, tags: Tags, name: str) -> int:
+            column = self._columns.get((bucket, measurement, tags, name))
+            if column is None:
+                column = Column(next_id[0], bucket, measurement, tags, name)
+                next_id[0] += 1
+                new.append(column)
+                with self._lock:
+                    self._remember(column)
+            return column.id
 
-        # Whole-list comprehensions and C-level map()s, not a loop of small steps per point:
-        # a 5,000-line batch of 8 fields is 40,000 values.
-        for bucket, points in batch:
-            keys = [(bucket, p.measurement, p.tags, *p.fields) for p in points]
-            cids += [cid for key in keys for cid in (layouts.get(key) or column_ids(key))]
-            times += [t for p in points for t in (p.time_ns,) * len(p.fields)]  # type: ignore[misc]
-            values += [v for p in points for v in p.fields.values()]
-        types = set(map(type, values))
-        kinds = list(map(KIND_OF_TYPE.get, map(type, values), repeat(STRING)))
-        if str in types or bool in types:
-            texts = pa.array([v if type(v) is str else None for v in values], pa.string())
-            numbers = pa.array([None if type(v) is str else float(v) for v in values], pa.float64())
-        else:  # numbers only (ints and unsigned ones are stored as doubles)
-            texts = pa.nulls(len(values), pa.string())
-            numbers = pa.array(values, pa.float64())
-        table = pa.table(
-            {
-                "cid": pa.array(cids, pa.int32()),
-                "time": pa.array(times, pa.int64()),
-                "value": numbers,
-                "text": texts,
-                "kind": pa.array(kinds, pa.uint8()),
-            }
-        )
+        pieces = [_columns_table(b, p, column_id) for b, p in batch if isinstance(p, Columns)]
+        points = [(b, p) for b, p in batch if not isinstance(p, Columns)]
+        if points:
+            pieces.append(_points_table(points, column_id))
+        table = pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces)
         con = self._con
         try:
             con.execute("BEGIN TRANSACTION")

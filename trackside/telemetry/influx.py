@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from trackside.feeds.lineprotocol import Point, format_point
+from trackside.feeds.linecolumns import Points
+from trackside.feeds.lineprotocol import format_point
 from trackside.telemetry.store import (
     DEFAULT_BUCKET,
     MeasurementInfo,
@@ -81,7 +82,7 @@ class InfluxStore:
             await self._post("/query", data={"q": f"CREATE DATABASE {ident(db)}"})
             self._made.add(db)
 
-    async def write(self, bucket: str, points: list[Point]) -> None:
+    async def write(self, bucket: str, points: Points) -> None:
         if not points:
             return
         db = self.db(bucket)

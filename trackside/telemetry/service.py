@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.errors import Invalid
+from trackside.feeds.linecolumns import Columns, Points
 from trackside.feeds.lineprotocol import Point
 from trackside.telemetry.models import TelemetryBucket
 from trackside.telemetry.store import (
@@ -79,7 +80,7 @@ async def ensure_bucket(
 async def write(
     telemetry: Telemetry,
     db: AsyncSession,
-    points: list[Point],
+    points: Points,
     *,
     bucket: str = DEFAULT_BUCKET,
     org: str | None = None,
@@ -90,10 +91,15 @@ async def write(
     if not points:
         return 0
     arrived = now_ns()
-    timed = [
-        p if p.time_ns is not None else Point(p.measurement, p.tags, p.fields, arrived)
-        for p in points
-    ]
+    timed: Points
+    if isinstance(points, Columns):
+        points.fill_times(arrived)
+        timed = points
+    else:
+        timed = [
+            p if p.time_ns is not None else Point(p.measurement, p.tags, p.fields, arrived)
+            for p in points
+        ]
     await ensure_bucket(telemetry, db, bucket, org, user_id)
     await telemetry.store.write(bucket, timed)
     return len(timed)

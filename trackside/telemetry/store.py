@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from trackside.feeds.lineprotocol import FieldValue, Point
+from trackside.feeds.linecolumns import Points
+from trackside.feeds.lineprotocol import FieldValue
 
 DEFAULT_BUCKET = "telemetry"
 
@@ -63,7 +64,7 @@ class TelemetryStore(Protocol):
 
     async def close(self) -> None: ...
 
-    async def write(self, bucket: str, points: list[Point]) -> None:
+    async def write(self, bucket: str, points: Points) -> None:
         """Store points (each with its time set); returns once they are queryable."""
         ...
 

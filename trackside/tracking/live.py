@@ -133,7 +133,11 @@ class Tracking:
         processors: ProcessorManager,
     ) -> None:
         self.settings = settings
-        self.writer = FixWriter(db_factory, max_batch=settings.tracking_max_batch)
+        self.writer = FixWriter(
+            db_factory,
+            max_batch=settings.tracking_max_batch,
+            gather_s=settings.tracking_batch_gather_s,
+        )
         self.membership = Membership(db_factory)
         self.map = MapFeed(self.membership, broker, settings.tracking_map_throttle_s)
         self.checkpoints = CheckpointWatch(db_factory, self.membership, event_locks, processors)

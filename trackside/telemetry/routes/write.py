@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from trackside.api.deps import DbDep, PlatformDep
 from trackside.errors import Invalid
-from trackside.feeds import lineprotocol
+from trackside.feeds import linecolumns
 from trackside.feeds.lineprotocol import LineProtocolError, Point
 from trackside.platform import Platform
 from trackside.telemetry import service
@@ -89,9 +89,9 @@ async def _line_protocol(
     body = await read_body(request, platform.settings.telemetry_max_body_bytes)
     try:
         if len(body) > PARSE_INLINE_BYTES:  # a big body is parsed off the event loop
-            points = await asyncio.to_thread(lineprotocol.parse, body, precision)
+            points = await asyncio.to_thread(linecolumns.parse, body, precision)
         else:
-            points = lineprotocol.parse(body, precision)
+            points = linecolumns.parse(body, precision)
     except LineProtocolError as exc:
         return influx_error(400, "invalid", exc.message, line=exc.line)
     if not points:
