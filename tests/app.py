@@ -22,6 +22,7 @@ from trackside.config import Settings
 from trackside.platform import Platform
 
 _SERVING: dict[tuple[int, tuple[str, ...]], FastAPI] = {}
+_STARTED: set[FastAPI] = set()  # apps whose platform is running now
 
 
 @asynccontextmanager
@@ -31,8 +32,14 @@ async def started_app(settings: Settings) -> AsyncIterator[FastAPI]:
     # create_app reads these two settings itself; everything else goes to the lifespan.
     key = (settings.max_body_bytes, tuple(settings.trusted_hosts))
     serving = _SERVING.setdefault(key, fresh)
-    async with fresh.router.lifespan_context(serving):
-        yield serving
+    if serving in _STARTED:  # a second platform in the same test: an app of its own
+        serving = fresh
+    _STARTED.add(serving)
+    try:
+        async with fresh.router.lifespan_context(serving):
+            yield serving
+    finally:
+        _STARTED.discard(serving)
 
 
 @pytest.fixture
