@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import REPO, capture
@@ -47,10 +48,18 @@ async def _kept(data_dir: Path) -> list[tuple[str, bool, dict]]:
         await platform.close()
 
 
-def test_demo_drives_a_simulated_race_to_the_finish(tmp_path: Path) -> None:
-    out = _demo(tmp_path, "--speed", "400", "--minutes", "6")
+@pytest.fixture(scope="module")
+def race_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """One simulated race, run once for the race and the telemetry tests (the same seed makes
+    the same race at any speed; 60x is slow enough for 20 Hz telemetry within each lap)."""
+    root = tmp_path_factory.mktemp("race-demo")
+    return _demo(root, "--speed", "60", "--minutes", "6"), root / "data"
+
+
+def test_demo_drives_a_simulated_race_to_the_finish(race_demo: tuple[str, Path]) -> None:
+    out, data_dir = race_demo
     assert re.search(r"Live timing: http://127\.0\.0\.1:\d+/events/1", out)
-    ((name, finished, result),) = asyncio.run(_kept(tmp_path / "data"))
+    ((name, finished, result),) = asyncio.run(_kept(data_dir))
     assert name == "Trackside Sprint Race" and finished
     assert result["type"] == "race" and result["flag"] == "finish"
     assert len(result["cars"]) == 24
@@ -72,8 +81,8 @@ def test_demo_replays_a_capture(tmp_path: Path) -> None:
     assert [car["number"] for car in result["cars"][:2]] == ["2", "70"]
 
 
-def test_demo_cars_send_telemetry_that_laps_cut(tmp_path: Path) -> None:
-    out = _demo(tmp_path, "--speed", "60", "--minutes", "6")
+def test_demo_cars_send_telemetry_that_laps_cut(race_demo: tuple[str, Path]) -> None:
+    out, data_dir = race_demo
     sent = int(re.search(r"telemetry: (\d+) points sent", out).group(1))  # type: ignore[union-attr]
     assert sent > 24 * 20  # every car, 20 samples a second, for several seconds
 
@@ -83,7 +92,7 @@ def test_demo_cars_send_telemetry_that_laps_cut(tmp_path: Path) -> None:
         from trackside.telemetry import laps, service
         from trackside.telemetry.store import Selection
 
-        platform = await Platform.start(test_settings(tmp_path / "data", None), with_keys=False)
+        platform = await Platform.start(test_settings(data_dir, None), with_keys=False)
         try:
             telemetry = platform.telemetry
             everything = Selection("telemetry", "car", ("speed",), (), 0, 2**62)

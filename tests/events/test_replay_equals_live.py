@@ -105,7 +105,13 @@ def _dirs(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("name", CAPTURES)
+# Every capture on SQLite; PostgreSQL stores and exports the same log through the same code, so
+# one real race there (with the decoder and race-day tests below, on both) proves its part.
+ON_POSTGRESQL = "road-america-2025-04-26-race-start.log"
+CAPTURE_CASES = [("sqlite", name) for name in CAPTURES] + [("postgresql", ON_POSTGRESQL)]
+
+
+@pytest.mark.parametrize(("database_url", "name"), CAPTURE_CASES, indirect=["database_url"])
 async def test_each_rmonitor_capture(world: World, tmp_path: Path, name: str) -> None:
     event = await _event(world, None)
     path = RMONITOR / name
@@ -159,3 +165,4 @@ def test_typed_capture_blocks_are_records_of_their_type(tmp_path: Path) -> None:
 
 def test_data_folder_has_the_captures_this_covers() -> None:
     assert (DATA / "p3" / "amb.out").exists() and len(CAPTURES) >= 9
+    assert ON_POSTGRESQL in CAPTURES

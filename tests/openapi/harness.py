@@ -44,6 +44,11 @@ IRACING = {
 }
 
 
+# The control-log poller may fetch loopback: hooks.py points every valid polled URL at a port
+# nothing listens on, so no generated host is looked up or fetched from the internet.
+POLLING = {"TRACKSIDE_FETCH_ALLOW_PRIVATE": "true"}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -54,7 +59,7 @@ def _free_port() -> int:
 def serve(data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A server on a fresh data dir with limits raised; yields its URL and its environment."""
     port = _free_port()
-    env = {**os.environ, **LIMITS, **IRACING, "TRACKSIDE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, **LIMITS, **IRACING, **POLLING, "TRACKSIDE_DATA_DIR": str(data_dir)}
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
         [str(BIN / "trackside"), "serve", "--port", str(port)],

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.api.world import World, build
+from tests.app import started_app
 from tests.telemetry.influxd import running_influxd
-from trackside.api.app import create_app
 from trackside.config import Settings
 
 
@@ -49,8 +49,7 @@ def store_settings(settings: Settings, backend: str, request: pytest.FixtureRequ
 async def tapp(
     settings: Settings, backend: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[FastAPI]:
-    application = create_app(store_settings(settings, backend, request))
-    async with application.router.lifespan_context(application):
+    async with started_app(store_settings(settings, backend, request)) as application:
         yield application
 
 
