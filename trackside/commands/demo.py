@@ -64,7 +64,8 @@ def demo(
         from trackside.config import Settings
 
         settings = Settings()
-        settings = settings.model_copy(update={"host": host})  # the demo's URL is an allowed Host
+        # The demo's URL is an allowed Host, and its address names the node.
+        settings = settings.model_copy(update={"host": host, "port": port})
         if judges:
             feed, title = [], "trackside judges demo"
         elif replay:
