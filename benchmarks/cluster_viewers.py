@@ -24,7 +24,7 @@ from collections.abc import MutableSequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from live_subscribers import Tally, raise_fd_limit, version_of
+from live_subscribers import Tally, raise_fd_limit, serve, start, version_of
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 CONNECT_CONCURRENCY = 64  # handshakes in flight per process
@@ -186,35 +186,7 @@ class Worker:
         return {"closed": closed}
 
 
-async def _serve(pipe: Connection, worker: Worker) -> None:
-    while True:
-        command = await asyncio.to_thread(pipe.recv)
-        name = command[0]
-        try:
-            if name == "connect":
-                reply = await worker.connect(command[1], command[2])
-            elif name == "collect":
-                reply = worker.collect()
-            elif name == "close":
-                reply = await worker.close()
-            elif name == "exit":
-                await worker.close()
-                pipe.send({"exit": True})
-                return
-            else:
-                reply = {"error": f"unknown command {name!r}"}
-        except Exception as exc:  # report, never die silently: the driver is waiting
-            reply = {"error": repr(exc)}
-        pipe.send(reply)
-
-
 def run(pipe: Connection, counts: MutableSequence[int], row: int, updates: int) -> None:
     """A viewer process's entry point (``multiprocessing`` target)."""
     raise_fd_limit()
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    runner(_serve(pipe, Worker(counts, row, updates)))
+    start(serve(pipe, Worker(counts, row, updates)))

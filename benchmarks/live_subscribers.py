@@ -268,13 +268,15 @@ class Worker:
         return {"closed": closed}
 
 
-async def _serve(pipe: Connection, worker: Worker) -> None:
+async def serve(pipe: Connection, worker: Any) -> None:
+    """Answer the driver's commands (connect, collect, close, exit) for ``worker``; the
+    cluster benchmark's viewer processes speak the same."""
     while True:
         command = await asyncio.to_thread(pipe.recv)
         name = command[0]
         try:
             if name == "connect":
-                reply = await worker.connect(command[1], command[2], command[3])
+                reply = await worker.connect(*command[1:])
             elif name == "collect":
                 reply = worker.collect()
             elif name == "close":
@@ -293,10 +295,15 @@ async def _serve(pipe: Connection, worker: Worker) -> None:
 def run(pipe: Connection, counts: MutableSequence[int], row: int, updates: int) -> None:
     """A subscriber process's entry point (``multiprocessing`` target)."""
     raise_fd_limit()
+    start(serve(pipe, Worker(counts, row, updates)))
+
+
+def start(main: Any) -> None:
+    """Run a process's main coroutine on uvloop when it is installed."""
     try:
         import uvloop
 
         runner = uvloop.run
     except ImportError:  # the plain asyncio loop measures the same, a little slower
         runner = asyncio.run
-    runner(_serve(pipe, Worker(counts, row, updates)))
+    runner(main)
