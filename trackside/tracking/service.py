@@ -44,7 +44,7 @@ async def create_device(db: AsyncSession, user_id: int, device_id: str | None) -
         await db.commit()
     except IntegrityError:
         await db.rollback()
-        raise Invalid("deviceId", "a device with this id is registered already") from None
+        raise Conflict("a device with this id is registered already", "deviceId") from None
     return NewDevice(device, token)
 
 

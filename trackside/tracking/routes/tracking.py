@@ -30,7 +30,11 @@ REFUSED = {
     "/api/tracking/devices",
     status_code=status.HTTP_201_CREATED,
     response_model=DeviceOut,
-    responses={**REFUSED, 422: {"description": "A device with this id exists"}},
+    responses={
+        **REFUSED,
+        409: {"description": "A device with this id exists"},
+        422: {"description": "Invalid body"},
+    },
 )
 async def create_device(body: DeviceIn, principal: CurrentUser, db: DbDep) -> DeviceOut:
     """Bind a tracker to your account. The token (shown once) is its OwnTracks password, and its
