@@ -292,7 +292,7 @@ class Channels:
         """Start (the processor if need be and) the event's channel; the viewer gets its
         snapshot, then the patches."""
         while True:
-            processor = await self.processors.get(event_id)
+            processor = await self.processors.get(event_id, fresh=False)
             channel = self._channels.get(event_id)
             if channel is None:
                 channel = self._channels[event_id] = Channel(self, event_id)

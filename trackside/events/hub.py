@@ -280,7 +280,7 @@ class EventFeed:
         processors = self.hub.platform.processors
         processor = processors.running(self.event_id)
         if processor is None:
-            processor = await processors.get(self.event_id)
+            processor = await processors.get(self.event_id, fresh=False)
         self._advance(processor)
 
     async def _follow(self, subscription: Any) -> None:

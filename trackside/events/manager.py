@@ -89,36 +89,36 @@ class ProcessorManager:
                 pass
         return self._processors.get(event_id)
 
-    async def get(self, event_id: int) -> EventProcessor:
+    async def get(self, event_id: int, fresh: bool = True) -> EventProcessor:
         """The event's processor, started (and caught up with the stored log) if needed: the
-        leader if this node may lead, else a follower (caught up now, for a read)."""
+        leader if this node may lead, else a follower. ``fresh``: a follower catches up with
+        the log now, for a read of its scoring; viewers need only its mirror, kept by the
+        broker, so a thousand joining viewers cost no query each."""
         processor = self._processors.get(event_id)
         if processor is not None:
-            if not processor.leading:
+            if fresh and not processor.leading:
                 processor.last_activity = time.monotonic()
                 await processor.catch_up()
             return processor
-        lock = self._starting.setdefault(event_id, asyncio.Lock())
-        async with lock:
-            processor = self._processors.get(event_id)
-            if processor is None:
-                lease = await self.leases.acquire(lease_name(event_id))
-                processor = await (self._lead(event_id, lease) if lease else self._follow(event_id))
-        return processor
-
-    async def _try_lead(self, event_id: int) -> EventProcessor | None:
-        """Lead the event if no other node does (None: it leads elsewhere, noted)."""
         async with self._starting.setdefault(event_id, asyncio.Lock()):
-            processor = self._processors.get(event_id)
-            if processor is not None:
-                return processor
-            lease = await self.leases.acquire(lease_name(event_id))
-            if lease is not None:
-                return await self._lead(event_id, lease)
-            holder = await self.leases.read(lease_name(event_id))
-            if holder is not None:
-                self._holders[event_id] = holder
-            return None
+            return await self._try_lead(event_id, locked=True) or await self._follow(event_id)
+
+    async def _try_lead(self, event_id: int, locked: bool = False) -> EventProcessor | None:
+        """Lead the event if no other node does (None: it leads elsewhere, noted).
+        ``locked``: the caller holds the event's starting lock."""
+        if not locked:
+            async with self._starting.setdefault(event_id, asyncio.Lock()):
+                return await self._try_lead(event_id, locked=True)
+        processor = self._processors.get(event_id)
+        if processor is not None:
+            return processor
+        lease = await self.leases.acquire(lease_name(event_id))
+        if lease is not None:
+            return await self._lead(event_id, lease)
+        holder = await self.leases.read(lease_name(event_id))
+        if holder is not None:
+            self._holders[event_id] = holder
+        return None
 
     async def _lead(self, event_id: int, lease: Lease) -> EventProcessor:
         """Score the event here under ``lease``'s epoch; its snapshot goes out first."""

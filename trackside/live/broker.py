@@ -129,6 +129,7 @@ class Broker(ABC):
     def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self.queue_size = queue_size
         self._topics: dict[str, set[Subscription]] = {}
+        self._watchers: dict[str, set[Subscription]] = {}  # those of _topics with a watch
         self._joined: dict[str, asyncio.Future[None]] = {}
         self._closed = False
 
@@ -175,12 +176,19 @@ class Broker(ABC):
             self._joined[topic] = asyncio.ensure_future(self._first_subscriber(topic))
         joined = self._joined[topic]
         subscribers.add(subscription)
+        if watch is not None:
+            self._watchers.setdefault(topic, set()).add(subscription)
         try:
             await asyncio.shield(joined)
             yield subscription
         finally:
             subscription._end(_CLOSED)
             subscribers.discard(subscription)
+            watchers = self._watchers.get(topic)
+            if watchers is not None:
+                watchers.discard(subscription)
+                if not watchers:
+                    del self._watchers[topic]
             if not subscribers and self._topics.get(topic) is subscribers:
                 del self._topics[topic]
                 del self._joined[topic]
@@ -195,9 +203,11 @@ class Broker(ABC):
         if not subscribers:
             return
         # Watchers first: what they keep is current when queued subscribers read.
-        ordered = sorted(subscribers, key=lambda s: s._watch is None)
-        for subscription in ordered:
+        for subscription in tuple(self._watchers.get(topic, ())):
             subscription._deliver(data)
+        for subscription in tuple(subscribers):
+            if subscription._watch is None:
+                subscription._deliver(data)
 
     def _lag_all(self) -> None:
         for subscribers in self._topics.values():
