@@ -13,6 +13,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from trackside.api.sockets import websocket_options
 from trackside.commands.demo_race import capture_feed
 
 
@@ -64,6 +65,7 @@ async def serving(app: FastAPI, port: int | None = None, **options: Any) -> Asyn
     """The (already started) app on a real loopback port, for WebSocket clients. A port given
     again serves the app again where its clients were; ``options`` go to uvicorn."""
     port = port or free_port()
+    options = {**websocket_options(), **options}  # as `trackside serve` runs it
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", **options
     )

@@ -26,15 +26,18 @@ from trackside.events import service as events
 from trackside.events.models import Event, Organization
 from trackside.platform import Platform
 
+# Every dependency here is a coroutine, even one that never waits: FastAPI runs a plain
+# ``def`` dependency in a worker thread, a thread hop per request for a dictionary lookup.
 
-def get_platform(request: Request) -> Platform:
+
+async def get_platform(request: Request) -> Platform:
     return request.app.state.platform
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_settings(platform: PlatformDep) -> Settings:
+async def get_settings(platform: PlatformDep) -> Settings:
     return platform.settings
 
 
@@ -49,14 +52,14 @@ async def get_db(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
 DbDep = Annotated[AsyncSession, Depends(get_db)]
 
 
-def get_issuer(request: Request, settings: SettingsDep) -> str:
+async def get_issuer(request: Request, settings: SettingsDep) -> str:
     return issuer(settings, str(request.base_url))
 
 
 IssuerDep = Annotated[str, Depends(get_issuer)]
 
 
-def get_base_url(request: Request) -> str:
+async def get_base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
@@ -110,7 +113,7 @@ def _allow(allowed: bool, why: str) -> None:
 
 
 @raises(403)
-def get_user(principal: CurrentPrincipal) -> Principal:
+async def get_user(principal: CurrentPrincipal) -> Principal:
     _allow(principal.is_user, "this needs a user account, not a machine client")
     return principal
 
@@ -119,7 +122,7 @@ CurrentUser = Annotated[Principal, Depends(get_user)]
 
 
 @raises(403)
-def get_admin(principal: CurrentPrincipal) -> Principal:
+async def get_admin(principal: CurrentPrincipal) -> Principal:
     _allow(roles.can_administer(principal), "this needs the admin role")
     return principal
 
@@ -128,7 +131,7 @@ AdminPrincipal = Annotated[Principal, Depends(get_admin)]
 
 
 @raises(403)
-def require_organization_creator(principal: CurrentPrincipal) -> Principal:
+async def require_organization_creator(principal: CurrentPrincipal) -> Principal:
     _allow(roles.can_create_organization(principal), "only admins create organizations")
     return principal
 
@@ -164,7 +167,9 @@ ManagedOrganization = Annotated[Organization, Depends(get_managed_organization)]
 
 
 @raises(403)
-def require_organization_deleter(principal: CurrentPrincipal, _: AnyOrganization) -> Principal:
+async def require_organization_deleter(
+    principal: CurrentPrincipal, _: AnyOrganization
+) -> Principal:
     _allow(roles.can_create_organization(principal), "only admins delete organizations")
     return principal
 
@@ -332,7 +337,7 @@ class Paging:
     limit: int
 
 
-def get_paging(
+async def get_paging(
     offset: Annotated[int, Query(ge=0, le=10**9, description="Rows to skip.")] = 0,
     limit: Annotated[int, Query(ge=1, le=500, description="Rows per page.")] = 100,
 ) -> Paging:

@@ -58,6 +58,7 @@ def demo(
         import uvicorn
 
         from trackside.api.app import create_app
+        from trackside.api.sockets import websocket_options
         from trackside.commands import demo_race as demo_service
         from trackside.commands import demo_telemetry
         from trackside.commands.runtime import tune_gc
@@ -82,9 +83,7 @@ def demo(
                 host=host,
                 port=port,
                 log_level="warning",
-                # As `trackside serve`: the hub and /ws keep their connections alive themselves.
-                ws_ping_interval=None,
-                ws_ping_timeout=None,
+                **websocket_options(),  # as `trackside serve`
             )
         )
         serving = asyncio.create_task(server.serve())

@@ -32,6 +32,7 @@ def serve(
     """Run the server: migrates the database, makes signing keys on first start, serves /docs."""
     import uvicorn
 
+    from trackside.api.sockets import websocket_options
     from trackside.commands.runtime import start_logging, tune_gc
 
     settings = Settings()
@@ -44,14 +45,7 @@ def serve(
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level.lower(),
-        # No WebSocket-level pings: signalrcore never answers them and would be dropped after
-        # 40 s. The SignalR hub keeps its connections alive with its own Ping messages.
-        "ws_ping_interval": None,
-        "ws_ping_timeout": None,
-        # Live patches compress well across messages (browsers offer permessage-deflate): on
-        # the wire a viewer gets a fraction of the JSON's bytes; clients that don't offer it
-        # get plain frames.
-        "ws_per_message_deflate": True,
+        **websocket_options(),
     }
     if workers == 1:
         from trackside.api.app import create_app

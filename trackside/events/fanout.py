@@ -15,9 +15,12 @@ the leader's (``live.mirror``): viewers get the leader's versions and bytes.
 Sends do not make a task per viewer and message: a viewer's send runs at once, in the channel's
 task, as far as it goes without waiting (a socket whose buffer has room takes the frame
 there and then); only a send that has to wait for a slow socket continues in a task of its own,
-while later messages queue behind it. A viewer ``OUTBOX_LIMIT`` messages behind is sent a fresh
-snapshot instead of the queue. A ``{"type":"ping"}`` goes to every viewer every
-``PING_INTERVAL_S``: a vanished client shows as a failed send.
+while later messages queue behind it. Where the server offers direct frame writes (the
+``trackside.frames`` scope extension, ``api.sockets``) a message is written to each socket's
+transport without an ASGI message, from bytes encoded once (``Outgoing``). A viewer
+``OUTBOX_LIMIT`` messages behind is sent a fresh snapshot instead of the queue. A
+``{"type":"ping"}`` goes to every viewer every ``PING_INTERVAL_S``: a vanished client shows as
+a failed send.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from collections import deque
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 
@@ -39,10 +43,58 @@ from trackside.live.patch import Message
 
 log = logging.getLogger(__name__)
 
-PING = '{"type":"ping"}'
+FRAMES_EXTENSION = "trackside.frames"
 PING_INTERVAL_S = 20.0
 OUTBOX_LIMIT = 256  # messages queued behind a slow socket before it gets a snapshot instead
 CLOSE_GOING_AWAY = 1001
+
+
+class Outgoing:
+    """One message for many sockets: its text, its UTF-8 bytes and, made at most once, its
+    text frame as written to every socket that compresses nothing (a server's frames are not
+    masked, so that frame is the same bytes for all of them)."""
+
+    __slots__ = ("_frame", "payload", "text")
+
+    def __init__(self, text: str, payload: bytes | None = None) -> None:
+        self.text = text
+        self.payload = text.encode() if payload is None else payload
+        self._frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = text_frame(self.payload)
+        return self._frame
+
+    @classmethod
+    def of(cls, message: Message) -> Outgoing:
+        return cls(message.text, message.data)
+
+
+def text_frame(payload: bytes, compressed: bool = False) -> bytes:
+    """A final, unmasked text frame (RFC 6455 section 5.2); ``compressed``: its payload is
+    permessage-deflate's (RFC 7692: RSV1 set)."""
+    first = 0xC1 if compressed else 0x81
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", first, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", first, 126, size)
+    else:
+        header = struct.pack("!BBQ", first, 127, size)
+    return header + payload
+
+
+PING = Outgoing('{"type":"ping"}')
+
+
+class DirectFrames(Protocol):
+    """A server's way to write a frame to one socket now (``api.sockets.FrameWriter``)."""
+
+    def send(self, message: Outgoing) -> bool:
+        """True if written; False if it must go through ASGI (it would wait, or is closing)."""
+        ...
 
 
 def start_now(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
@@ -77,31 +129,50 @@ class Viewer:
     """One ``/ws`` connection's send side: the epoch and version it has, and what waits for
     its socket."""
 
-    __slots__ = ("_outbox", "_pending", "_sending", "closed", "epoch", "version", "websocket")
+    __slots__ = (
+        "_frames",
+        "_outbox",
+        "_pending",
+        "_sending",
+        "closed",
+        "epoch",
+        "version",
+        "websocket",
+    )
 
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
         self.epoch: int | None = None
         self.version = -1
         self.closed = False
-        self._outbox: deque[str] = deque()
+        extensions = websocket.scope.get("extensions") or {}
+        self._frames: DirectFrames | None = extensions.get(FRAMES_EXTENSION)
+        self._outbox: deque[Outgoing] = deque()
         self._sending = False
         self._pending: asyncio.Future[None] | None = None
 
-    def snapshot(self, message: Message) -> None:
-        """Start over from ``message`` (a snapshot): whatever was still queued is dropped."""
+    def snapshot(self, message: Message, outgoing: Outgoing | None = None) -> None:
+        """Start over from ``message`` (a snapshot; ``outgoing``: the same, already made for
+        other viewers): whatever was still queued is dropped."""
         self._outbox.clear()
         self.epoch, self.version = message.epoch, message.version
-        self.push(message.text)
+        self.push(outgoing or Outgoing.of(message))
 
-    def patch(self, version: int, text: str) -> None:
+    def patch(self, version: int, message: Outgoing) -> None:
         self.version = version
-        self.push(text)
+        self.push(message)
 
-    def push(self, text: str) -> None:
+    def push(self, message: Outgoing) -> None:
         if self.closed:
             return
-        self._outbox.append(text)
+        if not self._sending and self._frames is not None:
+            try:
+                if self._frames.send(message):
+                    return
+            except Exception:  # the client is gone: its socket's reader ends the connection
+                self.closed = True
+                return
+        self._outbox.append(message)
         if not self._sending:
             self._sending = True
             self._pending = start_now(self._drain())
@@ -115,7 +186,7 @@ class Viewer:
         send = self.websocket.send_text
         try:
             while outbox:
-                await send(outbox.popleft())
+                await send(outbox.popleft().text)
         except Exception:  # the client is gone: its socket's reader ends the connection
             self.closed = True
             outbox.clear()
@@ -146,6 +217,7 @@ class Channel:
         self.viewers: set[Viewer] = set()
         self.processor: EventProcessor | None = None  # the one whose epoch viewers follow
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._made: tuple[Message, Outgoing] | None = None  # the last snapshot made to send
         self.task = asyncio.create_task(self._run(), name=f"live-fanout-{event_id}")
 
     # Viewers.
@@ -156,11 +228,11 @@ class Channel:
         self._follow(processor)
         self.viewers.add(viewer)
         assert self.processor is not None
-        viewer.snapshot(self.processor.state.snapshot_message())
+        self._snapshot(viewer, self.processor.state.snapshot_message())
 
     def resync(self, viewer: Viewer) -> None:
         if self.processor is not None:
-            viewer.snapshot(self.processor.state.snapshot_message())
+            self._snapshot(viewer, self.processor.state.snapshot_message())
 
     def leave(self, viewer: Viewer) -> None:
         self.viewers.discard(viewer)
@@ -177,14 +249,21 @@ class Channel:
         message = processor.state.snapshot_message()
         for viewer in tuple(self.viewers):
             if viewer.epoch != processor.epoch or viewer.version > message.version:
-                viewer.snapshot(message)
+                self._snapshot(viewer, message)
+
+    def _snapshot(self, viewer: Viewer, message: Message) -> None:
+        """Send ``message``, encoded once for every viewer that gets it."""
+        made = self._made
+        if made is None or made[0] is not message:
+            made = self._made = (message, Outgoing.of(message))
+        viewer.snapshot(message, made[1])
 
     def _snapshot_all(self) -> None:
         if self.processor is None:
             return
         message = self.processor.state.snapshot_message()
         for viewer in tuple(self.viewers):
-            viewer.snapshot(message)
+            self._snapshot(viewer, message)
 
     # The task.
 
@@ -245,7 +324,7 @@ class Channel:
         message = Message("snapshot", envelope.version, body, body.decode(), envelope.epoch)
         for viewer in tuple(self.viewers):
             if viewer.epoch != envelope.epoch or viewer.version < envelope.version:
-                viewer.snapshot(message)
+                self._snapshot(viewer, message)
 
     def _ended_epoch(self, epoch: int) -> None:
         """The processor of ``epoch`` stopped: its final state, fresh, for every viewer."""
@@ -262,22 +341,22 @@ class Channel:
             if processor is None or envelope.epoch != processor.epoch:
                 return  # a run that is not the one running here
         version = envelope.version
-        text: str | None = None
+        outgoing: Outgoing | None = None
         snapshot: Message | None = None
         for viewer in tuple(self.viewers):
             if viewer.epoch != envelope.epoch or version > viewer.version + 1:
                 snapshot = snapshot or processor.state.snapshot_message()
                 if viewer.epoch != snapshot.epoch or viewer.version < snapshot.version:
-                    viewer.snapshot(snapshot)
+                    self._snapshot(viewer, snapshot)
                 continue
             if version <= viewer.version:
                 continue  # already in the snapshot this viewer got
             if viewer.behind >= OUTBOX_LIMIT:
-                viewer.snapshot(processor.state.snapshot_message())
+                self._snapshot(viewer, processor.state.snapshot_message())
                 continue
-            if text is None:
-                text = envelope.body.decode()
-            viewer.patch(version, text)
+            if outgoing is None:
+                outgoing = Outgoing(envelope.body.decode(), envelope.body)
+            viewer.patch(version, outgoing)
 
 
 class Channels:

@@ -52,7 +52,7 @@ NEEDS_USER = {
 }
 
 
-def get_iracing(platform: PlatformDep) -> IRacing:
+async def get_iracing(platform: PlatformDep) -> IRacing:
     iracing = platform.iracing
     try:
         iracing.require()

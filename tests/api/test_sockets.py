@@ -1,0 +1,68 @@
+"""Direct frame writes (``api.sockets``): what the live fan-out writes past ASGI arrives as the
+text messages it was, with and without permessage-deflate, at every frame-length encoding."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import websockets
+from fastapi import FastAPI, WebSocket
+
+from tests.events.livefeed import serving
+from trackside.events.fanout import FRAMES_EXTENSION, Outgoing
+
+# 125, 126 and 65,536 bytes are where a frame's length takes 7, 16 and 64 bits.
+SIZES = [0, 1, 125, 126, 127, 65_535, 65_536, 200_000]
+
+
+def texts() -> list[str]:
+    return [("é" if size % 2 else "x") * (size // 2 if size % 2 else size) for size in SIZES]
+
+
+def frames_app(results: dict[str, object]) -> FastAPI:
+    app = FastAPI()
+
+    @app.websocket("/frames")
+    async def frames(websocket: WebSocket) -> None:
+        await websocket.accept()
+        writer = websocket.scope["extensions"].get(FRAMES_EXTENSION)
+        results["writer"] = writer
+        sent = [writer.send(Outgoing(text)) for text in texts()] if writer else []
+        results["sent"] = sent
+        await websocket.send_text("through ASGI")  # the ASGI path still works beside it
+        await websocket.receive_text()  # the client says it is done
+        await websocket.close()
+        await asyncio.sleep(0.05)
+        results["after_close"] = writer.send(Outgoing("late")) if writer else None
+
+    return app
+
+
+@pytest.mark.parametrize("compression", ["deflate", None])
+async def test_direct_frames_arrive_as_sent(compression: str | None) -> None:
+    results: dict[str, object] = {}
+    async with (
+        serving(frames_app(results)) as host,
+        websockets.connect(f"ws://{host}/frames", compression=compression) as ws,
+    ):
+        negotiated = ws.response.headers.get("Sec-WebSocket-Extensions") if ws.response else None
+        assert ("permessage-deflate" in (negotiated or "")) == (compression is not None)
+        received = [await asyncio.wait_for(ws.recv(), 10) for _ in SIZES]
+        assert await asyncio.wait_for(ws.recv(), 10) == "through ASGI"
+        await ws.send("done")
+        with pytest.raises(websockets.ConnectionClosedOK):
+            await asyncio.wait_for(ws.recv(), 10)
+    assert results["writer"] is not None  # the server offered direct writes
+    assert results["sent"] == [True] * len(SIZES)  # ... and they were taken, not deferred
+    assert received == texts()  # text frames (str), each exactly as sent
+    assert results["after_close"] is False  # a closed socket is left to ASGI, which refuses
+
+
+def test_plain_frame_is_the_same_bytes_a_websocket_library_makes() -> None:
+    from websockets.frames import Frame, Opcode
+
+    for text in texts():
+        payload = text.encode()
+        made = Frame(Opcode.TEXT, payload).serialize(mask=False, extensions=[])
+        assert Outgoing(text).frame == made
