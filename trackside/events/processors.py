@@ -193,6 +193,9 @@ class EventProcessor:
         message = state.update(self.classification.stamp(self._builder.build()))
         if message is not None:
             await self._send(frame(message))
+            # This node's fan-out tasks were just handed the message: let them send it before
+            # the publisher carries on (answering the relay's POST can wait that long).
+            await asyncio.sleep(0)
         return message
 
     async def announce(self) -> bool:
