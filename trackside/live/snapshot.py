@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from trackside.live.car_rows import CarRows
 from trackside.timing.engine import RaceEngine
 from trackside.timing.extras import NONE, SessionExtras
-from trackside.timing.results import session_result
+from trackside.timing.results import car_dict, session_result
 from trackside.timing.scorer import Scorer
 from trackside.timing.session import Session
 
@@ -45,9 +46,14 @@ def current_index(source: RaceEngine | Scorer) -> int | None:
     return None
 
 
-def live_session(session: Session, extras: SessionExtras = NONE) -> dict[str, Any]:
-    """One session as live screens get it: its result without the record counter."""
-    result = session_result(session, extras)
+def live_session(
+    session: Session, extras: SessionExtras = NONE, rows: CarRows | None = None
+) -> dict[str, Any]:
+    """One session as live screens get it: its result without the record counter.
+
+    ``rows``: the session's car rows of earlier builds, re-used where a car did not change.
+    """
+    result = session_result(session, extras, car_dict if rows is None else rows)
     del result["records"]
     return result
 
@@ -70,15 +76,17 @@ class SnapshotBuilder:
     A session that has ended receives no more feed records, so its result changes only when
     loops or race control add to it (the scorer's revision of the session): building it again
     on every update would make each update of a long day cost more than the one before.
-    Re-used results are the same objects, which also lets the patch diff skip them at once.
+    Re-used results are the same objects, which also lets the patch diff skip them at once;
+    so are the cars of a session being scored that did not change (``live.car_rows``).
     """
 
-    __slots__ = ("_done", "engine", "scorer")
+    __slots__ = ("_done", "_rows", "engine", "scorer")
 
     def __init__(self, source: RaceEngine | Scorer) -> None:
         self.scorer = _scorer(source)
         self.engine = self.scorer.engine
         self._done: dict[int, tuple[Session, int, dict[str, Any]]] = {}
+        self._rows: dict[int, tuple[Session, CarRows]] = {}
 
     def build(self) -> Snapshot:
         scorer = self.scorer
@@ -90,8 +98,14 @@ class SnapshotBuilder:
             if kept is not None and kept[0] is session and kept[1] == revision:
                 sessions.append(kept[2])
                 continue
-            result = live_session(session, scorer.extras(index))
+            result = live_session(session, scorer.extras(index), self._rows_of(index, session))
             if session.ended and session is not current:
                 self._done[index] = (session, revision, result)
             sessions.append(result)
         return {"current": current_index(scorer), "sessions": sessions}
+
+    def _rows_of(self, index: int, session: Session) -> CarRows:
+        kept = self._rows.get(index)
+        if kept is None or kept[0] is not session:
+            kept = self._rows[index] = (session, CarRows())
+        return kept[1]
