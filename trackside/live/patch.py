@@ -133,7 +133,9 @@ def _car_lists(old: Any, new: Any) -> bool:
 def diff_session(index: int, old: dict[str, Any], new: dict[str, Any]) -> list[Op]:
     """The ops for one session present in both snapshots."""
     structured = []
-    if _car_lists(old.get("cars"), new.get("cars")):
+    old_cars, new_cars = old.get("cars"), new.get("cars")
+    kept_cars = old_cars is new_cars and type(new_cars) is list  # the builder kept the list
+    if kept_cars or _car_lists(old_cars, new_cars):
         structured.append("cars")
     old_flags, new_flags = old.get("flag_periods"), new.get("flag_periods")
     if type(old_flags) is list and type(new_flags) is list:
@@ -144,8 +146,8 @@ def diff_session(index: int, old: dict[str, Any], new: dict[str, Any]) -> list[O
         ops.append(_with_del({"op": "set", "s": index, "set": changed}, deleted))
     if "flag_periods" in structured:
         ops.extend(_diff_flags(index, old_flags, new_flags))  # type: ignore[arg-type]
-    if "cars" in structured:
-        ops.extend(_diff_cars(index, old["cars"], new["cars"]))
+    if "cars" in structured and not kept_cars:
+        ops.extend(_diff_cars(index, old_cars, new_cars))  # type: ignore[arg-type]
     return ops
 
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trackside.live.car_rows import CarRows
+from trackside.live.car_rows import LiveCars
 from trackside.timing.engine import RaceEngine
 from trackside.timing.extras import NONE, SessionExtras
-from trackside.timing.results import car_dict, session_result
+from trackside.timing.results import session_result
 from trackside.timing.scorer import Scorer
 from trackside.timing.session import Session
 
@@ -47,13 +47,13 @@ def current_index(source: RaceEngine | Scorer) -> int | None:
 
 
 def live_session(
-    session: Session, extras: SessionExtras = NONE, rows: CarRows | None = None
+    session: Session, extras: SessionExtras = NONE, cars: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """One session as live screens get it: its result without the record counter.
 
-    ``rows``: the session's car rows of earlier builds, re-used where a car did not change.
+    ``cars``: the session's car results, when a ``LiveCars`` keeps them.
     """
-    result = session_result(session, extras, car_dict if rows is None else rows)
+    result = session_result(session, extras, cars)
     del result["records"]
     return result
 
@@ -77,16 +77,17 @@ class SnapshotBuilder:
     loops or race control add to it (the scorer's revision of the session): building it again
     on every update would make each update of a long day cost more than the one before.
     Re-used results are the same objects, which also lets the patch diff skip them at once;
-    so are the cars of a session being scored that did not change (``live.car_rows``).
+    so are the cars of a session being scored that did not change (``live.car_rows``), worked
+    out again only as far as a record or the clock changed them.
     """
 
-    __slots__ = ("_done", "_rows", "engine", "scorer")
+    __slots__ = ("_cars", "_done", "engine", "scorer")
 
     def __init__(self, source: RaceEngine | Scorer) -> None:
         self.scorer = _scorer(source)
         self.engine = self.scorer.engine
         self._done: dict[int, tuple[Session, int, dict[str, Any]]] = {}
-        self._rows: dict[int, tuple[Session, CarRows]] = {}
+        self._cars: dict[int, tuple[Session, LiveCars]] = {}
 
     def build(self) -> Snapshot:
         scorer = self.scorer
@@ -98,14 +99,25 @@ class SnapshotBuilder:
             if kept is not None and kept[0] is session and kept[1] == revision:
                 sessions.append(kept[2])
                 continue
-            result = live_session(session, scorer.extras(index), self._rows_of(index, session))
+            extras = scorer.extras(index)
+            heart = session.heart
+            key = (
+                self.engine.board_changes,
+                revision,
+                heart.flag,
+                len(session.flag_periods),
+                session.ended,
+                session.type,
+            )
+            cars = self._cars_of(index, session).cars(session, extras, key)
+            result = live_session(session, extras, cars)
             if session.ended and session is not current:
                 self._done[index] = (session, revision, result)
             sessions.append(result)
         return {"current": current_index(scorer), "sessions": sessions}
 
-    def _rows_of(self, index: int, session: Session) -> CarRows:
-        kept = self._rows.get(index)
+    def _cars_of(self, index: int, session: Session) -> LiveCars:
+        kept = self._cars.get(index)
         if kept is None or kept[0] is not session:
-            kept = self._rows[index] = (session, CarRows())
+            kept = self._cars[index] = (session, LiveCars())
         return kept[1]

@@ -121,18 +121,25 @@ def car_dict(values: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(CAR_FIELDS, values, strict=True))
 
 
-def session_result(
-    session: Session,
-    extras: SessionExtras = NONE,
-    car_row: Callable[[tuple[Any, ...]], dict[str, Any]] = car_dict,
-) -> dict[str, Any]:
-    """A session's result. ``car_row`` makes each car's dict from its values: the live
+CarRow = Callable[[tuple[Any, ...]], dict[str, Any]]
+
+
+def car_results(
+    rows: list[Standing], extras: SessionExtras = NONE, car_row: CarRow = car_dict
+) -> list[dict[str, Any]]:
+    """The standings as results. ``car_row`` makes each car's dict from its values: the live
     snapshot passes one that hands back the last dict of a car whose values did not change."""
+    car_loops, car_penalties = extras.car_loops, extras.car_penalties
+    return [car_row(car_values(row, car_loops(row.car), car_penalties(row.car))) for row in rows]
+
+
+def session_result(
+    session: Session, extras: SessionExtras = NONE, cars: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A session's result; ``cars``: its ``car_results`` when the caller has them already."""
     heart = session.heart
-    cars = [
-        car_row(car_values(row, extras.car_loops(row.car), extras.car_penalties(row.car)))
-        for row in classify(session, extras.penalty_laps)
-    ]
+    if cars is None:
+        cars = car_results(classify(session, extras.penalty_laps), extras)
     return {
         "run": session.run,
         "name": session.name,
