@@ -100,19 +100,12 @@ class SnapshotBuilder:
                 sessions.append(kept[2])
                 continue
             extras = scorer.extras(index)
-            heart = session.heart
-            key = (
-                self.engine.board_changes,
-                revision,
-                heart.flag,
-                len(session.flag_periods),
-                session.ended,
-                session.type,
-            )
-            cars = self._cars_of(index, session).cars(session, extras, key)
+            board = self._board(session, revision)
+            cars = self._cars_of(index, session).cars(session, extras, board)
             result = live_session(session, extras, cars)
             if session.ended and session is not current:
                 self._done[index] = (session, revision, result)
+                self._cars.pop(index, None)  # built again only if its revision moves
             sessions.append(result)
         return {"current": current_index(scorer), "sessions": sessions}
 
@@ -121,3 +114,15 @@ class SnapshotBuilder:
         if kept is None or kept[0] is not session:
             kept = self._cars[index] = (session, LiveCars())
         return kept[1]
+
+    def _board(self, session: Session, revision: int) -> tuple[Any, ...]:
+        """Changes whenever what the session's standings read may have, but for the clock:
+        any record other than a heartbeat, what loops or the log add, a flag."""
+        return (
+            self.engine.board_changes,
+            revision,
+            session.heart.flag,
+            len(session.flag_periods),
+            session.ended,
+            session.type,
+        )
