@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trackside.live.car_rows import LiveCars
 from trackside.timing.engine import RaceEngine
 from trackside.timing.extras import NONE, SessionExtras
 from trackside.timing.results import session_result
@@ -45,9 +46,14 @@ def current_index(source: RaceEngine | Scorer) -> int | None:
     return None
 
 
-def live_session(session: Session, extras: SessionExtras = NONE) -> dict[str, Any]:
-    """One session as live screens get it: its result without the record counter."""
-    result = session_result(session, extras)
+def live_session(
+    session: Session, extras: SessionExtras = NONE, cars: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """One session as live screens get it: its result without the record counter.
+
+    ``cars``: the session's car results, when a ``LiveCars`` keeps them.
+    """
+    result = session_result(session, extras, cars)
     del result["records"]
     return result
 
@@ -70,15 +76,18 @@ class SnapshotBuilder:
     A session that has ended receives no more feed records, so its result changes only when
     loops or race control add to it (the scorer's revision of the session): building it again
     on every update would make each update of a long day cost more than the one before.
-    Re-used results are the same objects, which also lets the patch diff skip them at once.
+    Re-used results are the same objects, which also lets the patch diff skip them at once;
+    so are the cars of a session being scored that did not change (``live.car_rows``), worked
+    out again only as far as a record or the clock changed them.
     """
 
-    __slots__ = ("_done", "engine", "scorer")
+    __slots__ = ("_cars", "_done", "engine", "scorer")
 
     def __init__(self, source: RaceEngine | Scorer) -> None:
         self.scorer = _scorer(source)
         self.engine = self.scorer.engine
         self._done: dict[int, tuple[Session, int, dict[str, Any]]] = {}
+        self._cars: dict[int, tuple[Session, LiveCars]] = {}
 
     def build(self) -> Snapshot:
         scorer = self.scorer
@@ -90,8 +99,30 @@ class SnapshotBuilder:
             if kept is not None and kept[0] is session and kept[1] == revision:
                 sessions.append(kept[2])
                 continue
-            result = live_session(session, scorer.extras(index))
+            extras = scorer.extras(index)
+            board = self._board(session, revision)
+            cars = self._cars_of(index, session).cars(session, extras, board)
+            result = live_session(session, extras, cars)
             if session.ended and session is not current:
                 self._done[index] = (session, revision, result)
+                self._cars.pop(index, None)  # built again only if its revision moves
             sessions.append(result)
         return {"current": current_index(scorer), "sessions": sessions}
+
+    def _cars_of(self, index: int, session: Session) -> LiveCars:
+        kept = self._cars.get(index)
+        if kept is None or kept[0] is not session:
+            kept = self._cars[index] = (session, LiveCars())
+        return kept[1]
+
+    def _board(self, session: Session, revision: int) -> tuple[Any, ...]:
+        """Changes whenever what the session's standings read may have, but for the clock:
+        any record other than a heartbeat, what loops or the log add, a flag."""
+        return (
+            self.engine.board_changes,
+            revision,
+            session.heart.flag,
+            len(session.flag_periods),
+            session.ended,
+            session.type,
+        )

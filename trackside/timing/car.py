@@ -58,7 +58,8 @@ class Car:
 
     @property
     def name(self) -> str:
-        return " ".join(part for part in (self.first_name.strip(), self.last_name.strip()) if part)
+        first, last = self.first_name.strip(), self.last_name.strip()
+        return f"{first} {last}" if first and last else first or last
 
     @property
     def last_lap(self) -> Lap | None:

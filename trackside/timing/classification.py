@@ -1,6 +1,6 @@
 """The official classification of a session: officials' corrections applied, and its versions.
 
-Pure: cars come in as the results shape (``timing.results.car_result``), records as
+Pure: cars come in as the results shape (``timing.results.car_dict``), records as
 ``feeds.classification_records``. Rules:
 
 - ``laps`` adds (or, negative, removes) laps; ``time_penalty`` adds ``ms`` to the total time;

@@ -69,6 +69,10 @@ class RaceEngine:
     closed: Session | None = None
     # Records with no run yet, held for the next ``$B`` (never listed in ``sessions``).
     unassigned: Session | None = None
+    # Records that may have changed a board other than by its clock: all but the heartbeats of
+    # the hot path (whose flag changes show in the session's flag periods). A live board that
+    # sees the same count (and the same scorer revision) asks only the clock again.
+    board_changes: int = 0
     _pending_reset: bool = False
     _pending: list[Record] = field(default_factory=list)
 
@@ -88,6 +92,7 @@ class RaceEngine:
                 current.records += 1
                 current.apply_heartbeat(record)  # type: ignore[arg-type]
             return
+        self.board_changes += 1
         if not self.rmonitor_seen and kind is not FeedError and kind is not CaptureBlock:
             self._rmonitor_begins()
         if kind is FeedError:

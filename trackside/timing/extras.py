@@ -48,49 +48,51 @@ def _sectors(sectors: tuple[SectorTime, ...] | list[SectorTime]) -> list[dict[st
     return [{"from": s.from_loop, "to": s.to_loop, "time_ms": s.time_ms} for s in sectors]
 
 
-def loop_result(car: CarLoops | None) -> dict[str, Any]:
-    """A car's pit and loop fields in results; neutral when no loop has seen it.
+# A car's pit and loop fields in results, in order (``loop_values``).
+LOOP_FIELDS = (
+    "in_pit",
+    "entered_pit",
+    "exited_pit",
+    "pit_start_finish",
+    "last_lap_pit",
+    "pit_stops",
+    "pit_time_ms",
+    "last_pit_time_ms",
+    "last_loop",
+    "sectors",
+    "last_lap_sectors",
+)
+# A car's race-control tally in results, in order (``penalty_values``).
+PENALTY_FIELDS = ("warnings", "penalty_laps", "black_flags")
+
+
+def loop_values(car: CarLoops | None) -> tuple[Any, ...]:
+    """A car's pit and loop fields (``LOOP_FIELDS``); neutral when no loop has seen it.
 
     ``pit_time_ms`` adds up the stops whose pit-in and pit-out loops both saw the car;
     ``last_pit_time_ms`` is the latest such stop. ``sectors`` are the current lap's,
     ``last_lap_sectors`` those of the last lap the start/finish loops timed.
     """
     if car is None:
-        return {
-            "in_pit": False,
-            "entered_pit": False,
-            "exited_pit": False,
-            "pit_start_finish": False,
-            "last_lap_pit": False,
-            "pit_stops": 0,
-            "pit_time_ms": 0,
-            "last_pit_time_ms": None,
-            "last_loop": "",
-            "sectors": [],
-            "last_lap_sectors": [],
-        }
+        return (False, False, False, False, False, 0, 0, None, "", [], [])
     last_lap = car.last_lap
-    return {
-        "in_pit": car.in_pit,
-        "entered_pit": car.entered_pit,
-        "exited_pit": car.exited_pit,
-        "pit_start_finish": car.pit_start_finish,
-        "last_lap_pit": car.lap_included_pit,
-        "pit_stops": car.pit_stop_count,
-        "pit_time_ms": car.total_pit_lane_ms,
-        "last_pit_time_ms": car.last_pit_lane_ms,
-        "last_loop": car.last_loop,
-        "sectors": _sectors(car.sectors),
-        "last_lap_sectors": _sectors(last_lap.sectors) if last_lap else [],
-    }
+    return (
+        car.in_pit,
+        car.entered_pit,
+        car.exited_pit,
+        car.pit_start_finish,
+        car.lap_included_pit,
+        car.pit_stop_count,
+        car.total_pit_lane_ms,
+        car.last_pit_lane_ms,
+        car.last_loop,
+        _sectors(car.sectors),
+        _sectors(last_lap.sectors) if last_lap else [],
+    )
 
 
-def penalty_result(penalties: CarPenalties | None) -> dict[str, int]:
-    """A car's race-control tally in results (penalty laps as the log gives them)."""
+def penalty_values(penalties: CarPenalties | None) -> tuple[int, int, int]:
+    """A car's race-control tally (``PENALTY_FIELDS``; penalty laps as the log gives them)."""
     if penalties is None:
-        return {"warnings": 0, "penalty_laps": 0, "black_flags": 0}
-    return {
-        "warnings": penalties.warnings,
-        "penalty_laps": penalties.penalty_laps,
-        "black_flags": penalties.black_flags,
-    }
+        return (0, 0, 0)
+    return (penalties.warnings, penalties.penalty_laps, penalties.black_flags)

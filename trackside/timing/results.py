@@ -6,70 +6,140 @@ neutral values where no loop or log says anything, so the shape is one everywher
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from trackside.timing.engine import RaceEngine
-from trackside.timing.extras import NONE, SessionExtras, loop_result, penalty_result
+from trackside.timing.extras import (
+    LOOP_FIELDS,
+    NONE,
+    PENALTY_FIELDS,
+    SessionExtras,
+    loop_values,
+    penalty_values,
+)
 from trackside.timing.loops import CarLoops
 from trackside.timing.penalties import CarPenalties
 from trackside.timing.scorer import Scorer
 from trackside.timing.session import Session
 from trackside.timing.standings import Standing, classify
 
+# The fields of a car in results, in order; ``car_values`` gives their values.
+CAR_FIELDS: tuple[str, ...] = (
+    "number",
+    "registration",
+    "name",
+    "first_name",
+    "last_name",
+    "class",
+    "class_id",
+    "transponder",
+    "nationality",
+    "additional",
+    "position",
+    "class_position",
+    "laps",
+    "total_time_ms",
+    "last_lap_ms",
+    "best_lap_ms",
+    "best_lap",
+    "gap_ms",
+    "gap_laps",
+    "difference_ms",
+    "difference_laps",
+    "class_gap_ms",
+    "class_gap_laps",
+    "class_difference_ms",
+    "class_difference_laps",
+    "starting_position",
+    "starting_class_position",
+    "positions_gained",
+    "class_positions_gained",
+    "most_positions_gained",
+    "overall_best",
+    "class_best",
+    "last_lap_personal_best",
+    "last_lap_overall_best",
+    "correction_ms",
+    "stale",
+    "laps_completed",
+    *PENALTY_FIELDS,
+    *LOOP_FIELDS,
+)
 
-def car_result(
+
+def car_values(
     row: Standing, loops: CarLoops | None = None, penalties: CarPenalties | None = None
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
+    """A car's result as a tuple in ``CAR_FIELDS`` order: cheap to compare with the last one."""
     car = row.car
-    return {
-        "number": car.number,
-        "registration": car.registration,
-        "name": car.name,
-        "first_name": car.first_name,
-        "last_name": car.last_name,
-        "class": row.class_name,
-        "class_id": car.class_id,
-        "transponder": car.transponder,
-        "nationality": car.nationality,
-        "additional": car.additional,
-        "position": row.position,
-        "class_position": row.class_position,
-        "laps": row.laps,
-        "total_time_ms": row.total_time_ms,
-        "last_lap_ms": row.last_lap_ms,
-        "best_lap_ms": row.best_lap_ms,
-        "best_lap": row.best_lap,
-        "gap_ms": row.gap_ms,
-        "gap_laps": row.gap_laps,
-        "difference_ms": row.difference_ms,
-        "difference_laps": row.difference_laps,
-        "class_gap_ms": row.class_gap_ms,
-        "class_gap_laps": row.class_gap_laps,
-        "class_difference_ms": row.class_difference_ms,
-        "class_difference_laps": row.class_difference_laps,
-        "starting_position": row.starting_position,
-        "starting_class_position": row.starting_class_position,
-        "positions_gained": row.positions_gained,
-        "class_positions_gained": row.class_positions_gained,
-        "most_positions_gained": row.most_gained,
-        "overall_best": row.overall_best,
-        "class_best": row.class_best,
-        "last_lap_personal_best": row.last_lap_personal_best,
-        "last_lap_overall_best": row.last_lap_overall_best,
-        "correction_ms": car.correction_ms or None,
-        "stale": row.stale,
-        "laps_completed": row.laps_completed,
-        **penalty_result(penalties),
-        **loop_result(loops),
-    }
+    return (
+        car.number,
+        car.registration,
+        car.name,
+        car.first_name,
+        car.last_name,
+        row.class_name,
+        car.class_id,
+        car.transponder,
+        car.nationality,
+        car.additional,
+        row.position,
+        row.class_position,
+        row.laps,
+        row.total_time_ms,
+        row.last_lap_ms,
+        row.best_lap_ms,
+        row.best_lap,
+        row.gap_ms,
+        row.gap_laps,
+        row.difference_ms,
+        row.difference_laps,
+        row.class_gap_ms,
+        row.class_gap_laps,
+        row.class_difference_ms,
+        row.class_difference_laps,
+        row.starting_position,
+        row.starting_class_position,
+        row.positions_gained,
+        row.class_positions_gained,
+        row.most_gained,
+        row.overall_best,
+        row.class_best,
+        row.last_lap_personal_best,
+        row.last_lap_overall_best,
+        car.correction_ms or None,
+        row.stale,
+        row.laps_completed,
+        *penalty_values(penalties),
+        *loop_values(loops),
+    )
 
 
-def session_result(session: Session, extras: SessionExtras = NONE) -> dict[str, Any]:
+def car_dict(values: tuple[Any, ...]) -> dict[str, Any]:
+    """A car's result from its ``car_values``."""
+    return dict(zip(CAR_FIELDS, values, strict=True))
+
+
+CarRow = Callable[[tuple[Any, ...]], dict[str, Any]]
+
+
+def car_results(
+    rows: list[Standing], extras: SessionExtras = NONE, car_row: CarRow = car_dict
+) -> list[dict[str, Any]]:
+    """The standings as results. ``car_row`` makes each car's dict from its values: the live
+    snapshot passes one that hands back the last dict of a car whose values did not change."""
+    car_loops, car_penalties = extras.car_loops, extras.car_penalties
+    return [car_row(car_values(row, car_loops(row.car), car_penalties(row.car))) for row in rows]
+
+
+def session_result(
+    session: Session, extras: SessionExtras = NONE, cars: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A session's result; ``cars``: its ``car_results`` when the caller has them already."""
     heart = session.heart
-    cars = [
-        car_result(row, extras.car_loops(row.car), extras.car_penalties(row.car))
-        for row in classify(session, extras.penalty_laps)
-    ]
+    if cars is None:
+        cars = car_results(classify(session, extras.penalty_laps), extras)
     return {
         "run": session.run,
         "name": session.name,

@@ -186,24 +186,27 @@ def classify(session: Session, penalty_laps: Mapping[str, int] | None = None) ->
     if is_race and penalty_laps:
         cars, deducted = _penalized(cars, penalty_laps)
     rows: list[Standing] = []
+    classes = session.classes
     for index, (car, penalty) in enumerate(zip(cars, deducted, strict=True), start=1):
         best_ms, best_lap = bests[car.registration]
-        rows.append(
-            Standing(
-                car=car,
-                position=index,
-                class_position=0,
-                class_name=session.classes.get(car.class_id, "") if car.class_id else "",
-                laps=car.lap_count - penalty,
-                total_time_ms=car.total_time_ms,
-                last_lap_ms=_last_lap(car, best_ms, best_lap),
-                best_lap_ms=best_ms,
-                best_lap=best_lap,
-                starting_position=car.starting_position,
-                laps_completed=car.lap_count,
-                penalty_laps=penalty,
-            )
+        laps = car.lap_count
+        # car, position, class_position, class_name, laps, total_time_ms, last_lap_ms,
+        # best_lap_ms, best_lap: by position, which costs half a call by keyword, every update.
+        row = Standing(
+            car,
+            index,
+            0,
+            classes.get(car.class_id, "") if car.class_id else "",
+            laps - penalty,
+            car.total_time_ms,
+            _last_lap(car, best_ms, best_lap),
+            best_ms,
+            best_lap,
         )
+        row.starting_position = car.starting_position
+        row.laps_completed = laps
+        row.penalty_laps = penalty
+        rows.append(row)
     if not rows:
         return rows
     p90 = _percentile_90([r.last_lap_ms for r in rows if r.last_lap_ms])
@@ -213,30 +216,47 @@ def classify(session: Session, penalty_laps: Mapping[str, int] | None = None) ->
     for row in rows:
         by_class.setdefault(row.car.class_id, []).append(row)
 
-    for group, prefix in [(rows, ""), *((members, "class_") for members in by_class.values())]:
-        leader = group[0]
-        for i, row in enumerate(group):
-            if prefix:
-                row.class_position = i + 1
-            if i == 0:
-                continue
-            ahead = group[i - 1]
-            if is_race:
-                gap = _interval(row, ahead, limit, prefix + "gap", session.ended)
-                diff = _interval(row, leader, limit, prefix + "difference", session.ended)
-            else:
-                gap = _best_interval(row, ahead)
-                diff = _best_interval(row, leader)
-            setattr(row, prefix + "gap_ms", gap[0])
-            setattr(row, prefix + "gap_laps", gap[1])
-            setattr(row, prefix + "difference_ms", diff[0])
-            setattr(row, prefix + "difference_laps", diff[1])
+    _overall_intervals(rows, is_race, limit, session.ended)
+    for members in by_class.values():
+        _class_intervals(members, is_race, limit, session.ended)
 
     _mark_best_laps(rows, by_class)
     if is_race:
         _positions_gained(rows, by_class)
     _mark_stale(session, rows)
     return rows
+
+
+def _overall_intervals(rows: list[Standing], is_race: bool, limit: int, final: bool) -> None:
+    """Gap to the car ahead and difference to the leader, overall."""
+    leader = ahead = rows[0]
+    for row in rows[1:]:
+        if is_race:
+            row.gap_ms, row.gap_laps = _interval(row, ahead, limit, "gap", final)
+            row.difference_ms, row.difference_laps = _interval(
+                row, leader, limit, "difference", final
+            )
+        else:
+            row.gap_ms, row.gap_laps = _best_interval(row, ahead)
+            row.difference_ms, row.difference_laps = _best_interval(row, leader)
+        ahead = row
+
+
+def _class_intervals(members: list[Standing], is_race: bool, limit: int, final: bool) -> None:
+    """Class positions, and gap and difference within the class."""
+    leader = ahead = members[0]
+    leader.class_position = 1
+    for position, row in enumerate(members[1:], start=2):
+        row.class_position = position
+        if is_race:
+            row.class_gap_ms, row.class_gap_laps = _interval(row, ahead, limit, "class_gap", final)
+            row.class_difference_ms, row.class_difference_laps = _interval(
+                row, leader, limit, "class_difference", final
+            )
+        else:
+            row.class_gap_ms, row.class_gap_laps = _best_interval(row, ahead)
+            row.class_difference_ms, row.class_difference_laps = _best_interval(row, leader)
+        ahead = row
 
 
 def _mark_best_laps(rows: list[Standing], by_class: dict[int | None, list[Standing]]) -> None:
@@ -275,19 +295,28 @@ def _positions_gained(rows: list[Standing], by_class: dict[int | None, list[Stan
 
 
 def _mark_stale(session: Session, rows: list[Standing]) -> None:
-    """Cars that have not crossed the line for much longer than a lap, once racing."""
+    marks = stale_marks(session, rows)
+    if marks is not None:
+        for row, mark in zip(rows, marks, strict=True):
+            row.stale = mark
+
+
+def stale_marks(session: Session, rows: list[Standing]) -> list[bool] | None:
+    """Which of the standings are stale cars: not seen at the line for much longer than a lap,
+    once racing (None before). The one part of the standings that moves with the clock alone,
+    so a live board whose records did not change asks only this again."""
     flag = session.heart.flag
     if flag not in RACING_FLAGS or not session.flag_periods:
-        return
+        return None
     now = session.race_clock_ms
     if flag == "finish":
         # Judge at the moment the chequered flag came out, not as the clock runs on after it.
         now = session.flag_periods[-1].start_ms
     laps = sorted(r.last_lap_ms for r in rows if r.last_lap_ms)
     typical = laps[len(laps) // 2] if laps else None
+    marks = []
     for row in rows:
         reference = row.last_lap_ms or typical
-        if reference is None:
-            continue
         crossed = row.car.last_crossing_ms or 0
-        row.stale = now - crossed > STALE_LAPS * reference
+        marks.append(reference is not None and now - crossed > STALE_LAPS * reference)
+    return marks
