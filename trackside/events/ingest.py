@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import BigInteger, Connection, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.events.lognotices import send
@@ -134,6 +134,45 @@ async def _writes_pending(db: AsyncSession) -> bool:
 _LIVE = EventLive.__table__
 _SOURCES = RelaySource.__table__
 _LOG = LogRecord.__table__
+# Built once: an append pays for executing its statements, not for making them. Parameters:
+# ``e`` the event, ``s`` the source.
+_THIS_SOURCE = and_(_SOURCES.c.event_id == bindparam("e"), _SOURCES.c.source == bindparam("s"))
+_THIS_LOG = and_(_LOG.c.event_id == bindparam("e"), _LOG.c.source == bindparam("s"))
+_READ = (
+    select(_LIVE.c.log_length, _SOURCES.c.acked_seq, _SOURCES.c.stored_seq)
+    .select_from(
+        _LIVE.outerjoin(
+            _SOURCES,
+            and_(_SOURCES.c.event_id == _LIVE.c.event_id, _SOURCES.c.source == bindparam("s")),
+        )
+    )
+    .where(_LIVE.c.event_id == bindparam("e"))
+    .with_for_update(of=_LIVE)
+)
+_READ_SOURCE = select(_SOURCES.c.acked_seq, _SOURCES.c.stored_seq).where(_THIS_SOURCE)
+_NEW_LIVE = insert(_LIVE).values(event_id=bindparam("e"), live=False, log_length=0)
+_STORED_AFTER = select(_LOG.c.seq).where(_THIS_LOG, _LOG.c.seq > bindparam("before"))
+_STORE = insert(_LOG)
+_PLACE_STORED = (
+    update(_LOG)
+    .where(_THIS_LOG, _LOG.c.seq > bindparam("before"), _LOG.c.seq <= bindparam("after"))
+    .values(position=bindparam("base", type_=BigInteger) + _LOG.c.seq - bindparam("before"))
+)
+_SOURCE_VALUES = {
+    "acked_seq": bindparam("acked"),
+    "stored_seq": bindparam("stored"),
+    "last_seen_at": bindparam("now", type_=_SOURCES.c.last_seen_at.type),
+}
+_NEW_SOURCE = insert(_SOURCES).values(
+    event_id=bindparam("e"), source=bindparam("s"), **_SOURCE_VALUES
+)
+_SEEN_SOURCE = update(_SOURCES).where(_THIS_SOURCE).values(**_SOURCE_VALUES)
+_GROWN = update(_LIVE).where(_LIVE.c.event_id == bindparam("e"))
+_LENGTH = _GROWN.values(log_length=bindparam("length"))
+_LENGTH_AND_LAST = _GROWN.values(
+    log_length=bindparam("length"),
+    last_record_at=bindparam("now", type_=_LIVE.c.last_record_at.type),
+)
 
 
 def _append(
@@ -146,25 +185,12 @@ def _append(
 ) -> Ack:
     """The append's statements, in the caller's transaction. The event's ``event_live`` row is
     locked first (PostgreSQL: across nodes; SQLite: the writer holds the write lock)."""
-    row = connection.execute(
-        select(_LIVE.c.log_length, _SOURCES.c.acked_seq, _SOURCES.c.stored_seq)
-        .select_from(
-            _LIVE.outerjoin(
-                _SOURCES,
-                and_(_SOURCES.c.event_id == _LIVE.c.event_id, _SOURCES.c.source == source),
-            )
-        )
-        .where(_LIVE.c.event_id == event_id)
-        .with_for_update(of=_LIVE)
-    ).first()
+    key = {"e": event_id, "s": source}
+    row = connection.execute(_READ, key).first()
     if row is None:  # the event's first record
-        connection.execute(insert(_LIVE).values(event_id=event_id, live=False, log_length=0))
+        connection.execute(_NEW_LIVE, key)
         base, known, stored = 0, None, 0
-        found = connection.execute(
-            select(_SOURCES.c.acked_seq, _SOURCES.c.stored_seq).where(
-                _SOURCES.c.event_id == event_id, _SOURCES.c.source == source
-            )
-        ).first()
+        found = connection.execute(_READ_SOURCE, key).first()
         if found is not None:
             known, stored = found
     else:
@@ -176,7 +202,11 @@ def _append(
         by_seq.setdefault(record.seq, record)  # the same seq twice in a batch: first wins
     # Everything up to acked_seq is stored; beyond it, records are stored only while a gap is
     # open (stored_seq above acked_seq), and then one query says which.
-    stored_after = _stored_after(connection, event_id, source, before) if stored > before else set()
+    stored_after = (
+        set(connection.scalars(_STORED_AFTER, {**key, "before": before}).all())
+        if stored > before
+        else set()
+    )
     fresh = [r for seq, r in sorted(by_seq.items()) if seq > before and seq not in stored_after]
     after = before
     fresh_by_seq = {r.seq: r for r in fresh}
@@ -186,7 +216,7 @@ def _append(
         # One INSERT for the batch, each record placed as it is stored when it joins the
         # contiguous run (no UPDATE afterwards unless older records join too).
         connection.execute(
-            insert(_LOG),
+            _STORE,
             [
                 {
                     "event_id": event_id,
@@ -207,14 +237,7 @@ def _append(
         if any(before < seq <= after for seq in stored_after):
             # A batch that closed a gap: records stored earlier join the order too.
             connection.execute(
-                update(_LOG)
-                .where(
-                    _LOG.c.event_id == event_id,
-                    _LOG.c.source == source,
-                    _LOG.c.seq > before,
-                    _LOG.c.seq <= after,
-                )
-                .values(position=base + _LOG.c.seq - before)
+                _PLACE_STORED, {**key, "before": before, "after": after, "base": base}
             )
         else:
             placed = tuple(
@@ -222,20 +245,11 @@ def _append(
                 for seq in range(before + 1, after + 1)
                 for r in (fresh_by_seq[seq],)
             )
-    values = {"acked_seq": after, "stored_seq": max(stored, after), "last_seen_at": now}
-    if known is None:
-        connection.execute(insert(_SOURCES).values(event_id=event_id, source=source, **values))
-    else:
-        connection.execute(
-            update(_SOURCES)
-            .where(_SOURCES.c.event_id == event_id, _SOURCES.c.source == source)
-            .values(**values)
-        )
+    seen = {**key, "acked": after, "stored": max(stored, after), "now": now}
+    connection.execute(_NEW_SOURCE if known is None else _SEEN_SOURCE, seen)
     if after > before or fresh:
-        grown: dict[str, object] = {"log_length": base + (after - before)}
-        if fresh:
-            grown["last_record_at"] = now
-        connection.execute(update(_LIVE).where(_LIVE.c.event_id == event_id).values(**grown))
+        length = {"e": event_id, "length": base + (after - before), "now": now}
+        connection.execute(_LENGTH_AND_LAST if fresh else _LENGTH, length)
     if after > before:
         send(connection, event_id, node)  # the node that leads, if not this one
     return Ack(
@@ -246,11 +260,3 @@ def _append(
         placed=after - before,
         records=placed,
     )
-
-
-def _stored_after(connection: Connection, event_id: int, source: str, after: int) -> set[int]:
-    """The seqs of ``source`` stored beyond ``after`` (records that came after a gap)."""
-    query = select(_LOG.c.seq).where(
-        _LOG.c.event_id == event_id, _LOG.c.source == source, _LOG.c.seq > after
-    )
-    return set(connection.scalars(query).all())
