@@ -17,12 +17,22 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 
-from sqlalchemy import BigInteger, Connection, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Executable,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.events.lognotices import send
+from trackside.events.lognotices import NOTICE, payload, send
 from trackside.events.racelog import EventLive, LogRecord, RelaySource
 from trackside.store.writer import SqliteWriter
 
@@ -175,6 +185,15 @@ _LENGTH_AND_LAST = _GROWN.values(
 )
 
 
+@cache
+def _pg_finish(new_source: bool, last_record: bool, tell: bool) -> Executable:
+    """PostgreSQL: the updates that end an append that grew the log, as one statement (DML in
+    ``WITH`` runs once, referenced or not)."""
+    source = (_NEW_SOURCE if new_source else _SEEN_SOURCE).cte("source")
+    live = (_LENGTH_AND_LAST if last_record else _LENGTH).cte("live")
+    return select(NOTICE if tell else literal(None)).add_cte(source, live)
+
+
 def _append(
     event_id: int,
     source: str,
@@ -246,12 +265,21 @@ def _append(
                 for r in (fresh_by_seq[seq],)
             )
     seen = {**key, "acked": after, "stored": max(stored, after), "now": now}
-    connection.execute(_NEW_SOURCE if known is None else _SEEN_SOURCE, seen)
-    if after > before or fresh:
-        length = {"e": event_id, "length": base + (after - before), "now": now}
-        connection.execute(_LENGTH_AND_LAST if fresh else _LENGTH, length)
-    if after > before:
-        send(connection, event_id, node)  # the node that leads, if not this one
+    grown = after > before or bool(fresh)
+    if grown and connection.dialect.name == "postgresql":
+        # The source's row, the log's length and the notice (to the node that leads, if not
+        # this one) in one round trip.
+        finish = _pg_finish(known is None, bool(fresh), after > before)
+        connection.execute(
+            finish, {**seen, "length": base + (after - before), "notice": payload(event_id, node)}
+        )
+    else:
+        connection.execute(_NEW_SOURCE if known is None else _SEEN_SOURCE, seen)
+        if grown:
+            length = {"e": event_id, "length": base + (after - before), "now": now}
+            connection.execute(_LENGTH_AND_LAST if fresh else _LENGTH, length)
+        if after > before:
+            send(connection, event_id, node)  # the node that leads, if not this one
     return Ack(
         source=source,
         stored=len(fresh),
