@@ -31,6 +31,7 @@ from trackside.live.broker import Broker, MemoryBroker, RedisBroker
 from trackside.store import migrate
 from trackside.store.db import create_engine, sessionmaker
 from trackside.store.leases import Leases, LocalLeases
+from trackside.store.writer import SqliteWriter
 from trackside.telemetry.service import Telemetry
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ class Platform:
         )
         if log_notices is not None:
             await log_notices.start()
-        event_locks = EventLocks(node)
+        # SQLite: the relay's appends commit in one hop to a writer thread of their own.
+        event_locks = EventLocks(node, SqliteWriter.for_url(settings.resolved_database_url))
         control_logs = ControlLogs(event_locks, processors)
         iracing = IRacing(settings)
         from trackside.tracking.live import Tracking  # it reaches accounts, which need Platform
@@ -168,4 +170,6 @@ class Platform:
             await self.limiter.close()
             await self.telemetry.close()
         finally:
+            if self.event_locks.writer is not None:
+                await self.event_locks.writer.close()
             await self.engine.dispose()

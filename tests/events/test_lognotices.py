@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.databases import _truncate
+from tests.events.test_ingest import batch, new_event
+from trackside.events import ingest
 from trackside.events.lognotices import LogNotices, notify, parse
 from trackside.platform import Platform
 
@@ -60,6 +62,26 @@ async def test_notices_come_on_commit_and_survive_a_dropped_connection(
             await notify(db, 9, "node-a")
             await db.commit()
         await _until(lambda: got[-1] == (9, "node-a"))
+    finally:
+        await notices.close()
+
+
+async def test_an_append_tells_on_commit_only_when_it_placed_records(
+    platform: Platform, database_url: str
+) -> None:
+    got: list[tuple[int, str | None]] = []
+    notices = LogNotices(database_url, lambda e, n: got.append((e, n)), lambda: None)
+    await notices.start()
+    try:
+        event = await new_event(platform)
+        node = platform.event_locks.node
+        async with platform.db_factory() as db:
+            await ingest.append(db, platform.event_locks, event, "a", batch(2))  # a gap
+            await ingest.append(db, platform.event_locks, event, "b", batch(1))
+        await _until(lambda: got == [(event, node)])
+        async with platform.db_factory() as db:
+            await ingest.append(db, platform.event_locks, event, "a", batch(1))  # closes it
+        await _until(lambda: got == [(event, node)] * 2)
     finally:
         await notices.close()
 

@@ -16,22 +16,33 @@ import logging
 from collections.abc import Callable
 
 import asyncpg
-from sqlalchemy import make_url, text
+from sqlalchemy import Connection, bindparam, func, make_url, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "trackside_log"
 _RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+# The notice as an expression, for a statement that does more in the same round trip; its
+# parameter ``notice`` is ``payload(event_id, node)``.
+NOTICE = func.pg_notify(CHANNEL, bindparam("notice"))
+_NOTIFY = select(NOTICE)
+
+
+def payload(event_id: int, node: str) -> str:
+    return f"{event_id} {node}"
 
 
 async def notify(db: AsyncSession, event_id: int, node: str) -> None:
     """Tell every node (on commit) that ``event_id``'s log grew."""
     if db.get_bind().dialect.name == "postgresql":
-        await db.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": CHANNEL, "payload": f"{event_id} {node}"},
-        )
+        await db.execute(_NOTIFY, {"notice": payload(event_id, node)})
+
+
+def send(connection: Connection, event_id: int, node: str) -> None:
+    """``notify`` inside a synchronous transaction (``AsyncConnection.run_sync``)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NOTIFY, {"notice": payload(event_id, node)})
 
 
 def parse(payload: str) -> tuple[int, str | None] | None:

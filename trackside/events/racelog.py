@@ -53,6 +53,9 @@ class RelaySource(Base):
     )
     source: Mapped[str] = mapped_column(String(100), primary_key=True)
     acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The highest seq stored (>= acked_seq): above it only while a gap is open, so an append
+    # asks which seqs beyond acked_seq are stored only then.
+    stored_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
