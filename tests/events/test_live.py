@@ -10,12 +10,13 @@ import pytest
 import websockets
 from fastapi import FastAPI
 
-from tests.api.world import World
+from tests.api.world import ISS, World
 from tests.conftest import capture
 from tests.events.livefeed import capture_lines, post_lines, serving
 from tests.timing.replaying import results as replay_results
 from trackside.accounts import clients
-from trackside.accounts.principals import CallerCache
+from trackside.accounts.principals import CallerCache, client_grant
+from trackside.accounts.roles import Role
 from trackside.api.app import create_app
 from trackside.config import Settings
 from trackside.live.patch import apply_patch
@@ -253,17 +254,44 @@ async def test_pages_answering_by_accept_say_so_to_caches(world: World) -> None:
 
 
 async def test_a_revoked_relay_client_is_refused_within_the_recheck(world: World) -> None:
-    """The relay's caller is cached per token (its hot path): a revocation takes effect once
-    the cached caller is older than ``recheck_s``."""
-    world.platform.relay_callers = CallerCache(recheck_s=0.3)
+    """The relay's caller is cached per token (its hot path) and read again in the background
+    once older than ``recheck_s``: a relay that keeps posting is refused one request after that
+    read; one silent for longer than twice ``recheck_s`` is read again before it is served."""
     event = world.ids["public"]
-    token = world.tokens["client_relay"]
     path = f"/relay/events/{event}/records/ack"
-    headers = {"Authorization": f"Bearer {token}"}
     params = {"source": "rmonitor"}
-    assert (await world.client.get(path, params=params, headers=headers)).status_code == 200
+
+    async def relay_client() -> tuple[str, dict[str, str]]:
+        async with world.platform.db_factory() as db:
+            made = await clients.create(db, name="relay", role=Role.OFFICIAL, event_id=event)
+            await db.commit()
+        token = world.platform.tokens.for_client(
+            client_id=made.client.client_id,
+            grant=client_grant(made.client),
+            scope="",
+            client_address="127.0.0.1",
+            iss=ISS,
+        )
+        return made.client.client_id, {"Authorization": f"Bearer {token}"}
+
+    async def status(headers: dict[str, str]) -> int:
+        return (await world.client.get(path, params=params, headers=headers)).status_code
+
+    world.platform.relay_callers = CallerCache(recheck_s=0.2)
+    # Posting on: served from the cache while it is read again, then refused.
+    client_id, headers = await relay_client()
+    assert await status(headers) == 200
     async with world.platform.db_factory() as db:
-        await clients.revoke(db, world.secrets["relay"][0])
-    await asyncio.sleep(0.4)
-    refused = await world.client.get(path, params=params, headers=headers)
-    assert refused.status_code == 401
+        await clients.revoke(db, client_id)
+    assert await status(headers) == 200  # within recheck_s: the cache is believed
+    await asyncio.sleep(0.25)
+    assert await status(headers) == 200  # older than recheck_s: served, read again meanwhile
+    await asyncio.sleep(0.05)
+    assert await status(headers) == 401
+    # Silent for longer than twice recheck_s: refused at once.
+    client_id, headers = await relay_client()
+    assert await status(headers) == 200
+    async with world.platform.db_factory() as db:
+        await clients.revoke(db, client_id)
+    await asyncio.sleep(0.45)
+    assert await status(headers) == 401

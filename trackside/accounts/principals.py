@@ -6,8 +6,10 @@ Reading the account on each request makes role changes and revocations take effe
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,10 @@ async def load_principal(db: AsyncSession, subject: TokenSubject) -> Principal:
 RECHECK_S = 5.0  # how long a cached caller is believed before token and account are read again
 MAX_CACHED = 10_000
 
+# A check made for a caller, kept to be made again when the caller is: the principal and a
+# database session in, the answer out (or the refusal raised).
+Check = Callable[[Principal, AsyncSession], Awaitable[Any]]
+
 
 @dataclass(slots=True)
 class Caller:
@@ -55,14 +61,27 @@ class Caller:
     principal: Principal
     expires_at: float  # the token's exp (seconds since 1970)
     checked_at: float  # monotonic seconds
-    allowed: dict[Any, Any] = field(default_factory=dict)  # checks made for it, by key
+    allowed: dict[Any, Any] = field(default_factory=dict)  # answers of checks made, by key
+    checks: dict[Any, Check] = field(default_factory=dict)  # those checks, by the same key
+
+    async def allow(self, key: Any, check: Check, db: AsyncSession) -> Any:
+        """The answer of ``check`` for this caller, made once and then kept (and made again
+        with the caller's own recheck)."""
+        if key in self.allowed:
+            return self.allowed[key]
+        answer = self.allowed[key] = await check(self.principal, db)
+        self.checks[key] = check
+        return answer
 
 
 class CallerCache:
     """Callers by bearer token, for hot paths that see one token many times a second (a relay
-    posting batches while live): the signature, the account and what it may do to an event are
-    read once per ``recheck_s``, not once per request, and never past the token's expiry. A
-    revoked client or a disabled account is refused within ``recheck_s``.
+    posting batches while live): the signature, the account and the checks made for it (what it
+    may do to an event) are read once per ``recheck_s``, not once per request, and never past
+    the token's expiry. A caller older than ``recheck_s`` is still served while it is read
+    again in the background, so no request waits for that; one older than twice that is read
+    again before it is served. A revoked client or a disabled account is refused within
+    ``2 * recheck_s`` (within ``recheck_s`` and one request while it keeps posting).
     """
 
     def __init__(
@@ -75,18 +94,65 @@ class CallerCache:
         self.limit = limit
         self._clock = clock
         self._callers: dict[str, Caller] = {}
+        self._rechecks: dict[str, asyncio.Task[None]] = {}
 
-    async def caller(self, token: str, tokens: TokenIssuer, db: AsyncSession) -> Caller:
+    async def caller(
+        self,
+        token: str,
+        tokens: TokenIssuer,
+        db_factory: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    ) -> Caller:
         """Raises InvalidToken or Unauthenticated as verifying and loading would."""
-        now = self._clock()
         known = self._callers.get(token)
-        if known is not None:
-            if now - known.checked_at < self.recheck_s and time.time() < known.expires_at:
+        if known is not None and time.time() < known.expires_at:
+            age = self._clock() - known.checked_at
+            if age < self.recheck_s:
                 return known
-            del self._callers[token]
+            if age < 2 * self.recheck_s:
+                if token not in self._rechecks:
+                    self._rechecks[token] = asyncio.create_task(
+                        self._recheck(token, tokens, db_factory, known)
+                    )
+                return known
+        self._callers.pop(token, None)
+        async with db_factory() as db:
+            return self._keep(token, await self._read(token, tokens, db))
+
+    async def _read(
+        self, token: str, tokens: TokenIssuer, db: AsyncSession, known: Caller | None = None
+    ) -> Caller:
+        now = self._clock()
         subject = await tokens.verify(token)
-        principal = await load_principal(db, subject)
-        caller = Caller(principal, float(subject.claims["exp"]), now)
+        caller = Caller(await load_principal(db, subject), float(subject.claims["exp"]), now)
+        if known is not None:
+            for key, check in known.checks.items():
+                try:
+                    await caller.allow(key, check, db)
+                except Exception:  # refused now: the next request asks again, and is told
+                    caller.allowed.pop(key, None)
+        return caller
+
+    async def _recheck(
+        self,
+        token: str,
+        tokens: TokenIssuer,
+        db_factory: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+        known: Caller,
+    ) -> None:
+        try:
+            async with db_factory() as db:
+                caller = await self._read(token, tokens, db, known)
+        except Exception:  # refused (or unreadable): the next request reads it itself
+            if self._callers.get(token) is known:
+                del self._callers[token]
+        else:
+            if self._callers.get(token) is known:
+                self._keep(token, caller)
+        finally:
+            self._rechecks.pop(token, None)
+
+    def _keep(self, token: str, caller: Caller) -> Caller:
+        self._callers.pop(token, None)
         while len(self._callers) >= self.limit:
             del self._callers[next(iter(self._callers))]
         self._callers[token] = caller

@@ -231,7 +231,6 @@ LiveEvent = Annotated[Event, Depends(get_live_event)]
 @raises(401)
 async def get_relay_caller(
     platform: PlatformDep,
-    db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The relay's caller, cached per token (``accounts.principals.CallerCache``): a relay
@@ -239,7 +238,9 @@ async def get_relay_caller(
     if credentials is None:
         raise Unauthorized("missing bearer token", error=None)
     try:
-        return await platform.relay_callers.caller(credentials.credentials, platform.tokens, db)
+        return await platform.relay_callers.caller(
+            credentials.credentials, platform.tokens, platform.db_factory
+        )
     except InvalidToken as exc:
         raise Unauthorized(str(exc)) from None
 
@@ -256,14 +257,15 @@ class EventRef:
 
 @raises(403, 404)
 async def get_relay_event(caller: RelayCaller, db: DbDep, event_id: EventId) -> EventRef:
-    """The event the caller may send records to; the answer is kept with the cached caller."""
-    key = ("relay", event_id)
-    known = caller.allowed.get(key)
-    if known is None:
+    """The event the caller may send records to; the answer is kept with the cached caller
+    (and checked again when it is)."""
+
+    async def check(principal: Principal, db: AsyncSession) -> EventRef:
         why = "only the event's officials (e.g. its relay's client) may send timing records"
-        event = await _event(caller.principal, db, event_id, roles.can_relay, why)
-        known = caller.allowed[key] = EventRef(event.id)
-    return known
+        return EventRef((await _event(principal, db, event_id, roles.can_relay, why)).id)
+
+    answer: EventRef = await caller.allow(("relay", event_id), check, db)
+    return answer
 
 
 RelayEvent = Annotated[EventRef, Depends(get_relay_event)]

@@ -37,6 +37,7 @@ from trackside.events.racelog import EventLive, LogRecord, RelaySource
 from trackside.store.writer import SqliteWriter
 
 MAX_BATCH = 1_000
+ON_LOOP_RECORDS = 50  # a batch this small may commit on the event loop (``store.writer``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,7 @@ async def append(
     async with locks(event_id):
         work = partial(_append, event_id, source, records, locks.node, datetime.now(UTC))
         if locks.writer is not None and not await _writes_pending(db):
-            return await locks.writer.run(work)
+            return await locks.writer.run(work, small=len(records) <= ON_LOOP_RECORDS)
         if db.new or db.dirty or db.deleted:
             await db.flush()
         connection = await db.connection()
