@@ -103,20 +103,34 @@ class CallerCache:
         db_factory: Callable[[], AbstractAsyncContextManager[AsyncSession]],
     ) -> Caller:
         """Raises InvalidToken or Unauthenticated as verifying and loading would."""
-        known = self._callers.get(token)
-        if known is not None and time.time() < known.expires_at:
-            age = self._clock() - known.checked_at
-            if age < self.recheck_s:
-                return known
-            if age < 2 * self.recheck_s:
-                if token not in self._rechecks:
-                    self._rechecks[token] = asyncio.create_task(
-                        self._recheck(token, tokens, db_factory, known)
-                    )
-                return known
+        known = self.cached(token, tokens, db_factory)
+        if known is not None:
+            return known
         self._callers.pop(token, None)
         async with db_factory() as db:
             return self._keep(token, await self._read(token, tokens, db))
+
+    def cached(
+        self,
+        token: str,
+        tokens: TokenIssuer,
+        db_factory: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    ) -> Caller | None:
+        """The caller if it may be served from the cache (read again in the background if it
+        is due); None if it must be read first."""
+        known = self._callers.get(token)
+        if known is None or time.time() >= known.expires_at:
+            return None
+        age = self._clock() - known.checked_at
+        if age < self.recheck_s:
+            return known
+        if age >= 2 * self.recheck_s:
+            return None
+        if token not in self._rechecks:
+            self._rechecks[token] = asyncio.create_task(
+                self._recheck(token, tokens, db_factory, known)
+            )
+        return known
 
     async def _read(
         self, token: str, tokens: TokenIssuer, db: AsyncSession, known: Caller | None = None

@@ -13,6 +13,7 @@ from trackside.accounts.routes import auth, oauth, users
 from trackside.api import errors, openapi
 from trackside.api.hosts import AllowedHosts
 from trackside.api.limits import BodyLimit
+from trackside.api.relay_lane import RelayLane
 from trackside.api.routes import health
 from trackside.config import Settings
 from trackside.controllog import routes as control_log
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static/telemetry", StaticFiles(directory=TELEMETRY_STATIC), name="telemetry-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(pages.PageNegotiation)
+    app.add_middleware(RelayLane, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AllowedHosts, allowed_hosts=settings.trusted_hosts)  # outermost
     return app
 

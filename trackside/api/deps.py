@@ -264,7 +264,7 @@ async def get_relay_event(caller: RelayCaller, db: DbDep, event_id: EventId) -> 
         why = "only the event's officials (e.g. its relay's client) may send timing records"
         return EventRef((await _event(principal, db, event_id, roles.can_relay, why)).id)
 
-    answer: EventRef = await caller.allow(("relay", event_id), check, db)
+    answer: EventRef = await caller.allow(relay_event_key(event_id), check, db)
     return answer
 
 
@@ -307,10 +307,17 @@ Writer = Annotated[Principal, Depends(limit_writes)]
 async def limit_relay(caller: RelayCaller, platform: PlatformDep) -> Principal:
     """Relays post several batches a second while live, and many while catching up."""
     principal = caller.principal
-    await _limit(
-        platform, f"relay:{principal.kind}:{principal.id}", platform.settings.relay_rate_limit
-    )
+    await _limit(platform, relay_limit_key(principal), platform.settings.relay_rate_limit)
     return principal
+
+
+def relay_limit_key(principal: Principal) -> str:
+    return f"relay:{principal.kind}:{principal.id}"
+
+
+def relay_event_key(event_id: int) -> tuple[str, int]:
+    """Where a caller keeps the answer of ``get_relay_event``."""
+    return ("relay", event_id)
 
 
 RelayWriter = Annotated[Principal, Depends(limit_relay)]

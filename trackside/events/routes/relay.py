@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.api.deps import DbDep, PlatformDep, RelayEvent, RelayWriter
 from trackside.events import ingest
 from trackside.events.schemas import RelayAckOut, RelayBatchIn, Source
+from trackside.platform import Platform
 
 router = APIRouter(prefix="/relay", tags=["relay"])
 
@@ -23,10 +25,18 @@ async def append_records(
 ) -> RelayAckOut:
     """Append a batch to the event's log (durable before the reply); re-sent records are
     acknowledged, not stored twice. ``acked_seq``: every seq up to it is stored."""
+    return await append_batch(platform, db, event.id, body)
+
+
+async def append_batch(
+    platform: Platform, db: AsyncSession, event_id: int, body: RelayBatchIn
+) -> RelayAckOut:
+    """What a relay's POST of records does once it is allowed and its body is valid (the
+    route's, and ``api.relay_lane``'s for the relay's steady state)."""
     records = [ingest.IncomingRecord(r.seq, r.received_at, r.type, r.data) for r in body.records]
-    ack = await ingest.append(db, platform.event_locks, event.id, body.source, records)
+    ack = await ingest.append(db, platform.event_locks, event_id, body.source, records)
     if ack.placed:
-        await platform.processors.record_arrived(event.id, ack.records)
+        await platform.processors.record_arrived(event_id, ack.records)
     return RelayAckOut(
         source=ack.source, stored=ack.stored, duplicates=ack.duplicates, acked_seq=ack.acked_seq
     )

@@ -1,0 +1,158 @@
+"""The relay's lane (``api.relay_lane``): a POST of records whose caller and event are already
+known is answered without the route, exactly as the route answers it; everything else reaches
+the route with its body intact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from fastapi import FastAPI
+
+from tests.api.world import World
+from trackside.accounts.principals import CallerCache
+from trackside.accounts.ratelimit import InMemoryRateLimiter
+from trackside.api.deps import relay_limit_key
+from trackside.api.relay_lane import RelayLane
+from trackside.events import ingest
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def batch(first: int, count: int = 3, source: str = "rmonitor") -> bytes:
+    records = [
+        {"seq": seq, "received_at": 1_745_700_000_000 + seq, "type": "rmonitor", "data": "$F,0"}
+        for seq in range(first, first + count)
+    ]
+    return orjson.dumps({"source": source, "records": records})
+
+
+class Route:
+    """Stands where the app's routes are: notes what reached it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        self.bodies.append(b"".join(chunks))
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b"route"})
+
+
+async def call(
+    lane: RelayLane,
+    app: FastAPI,
+    event: int,
+    body: bytes,
+    token: str | None,
+    content_type: bytes = b"application/json",
+    chunk: int | None = None,
+) -> tuple[int, bytes]:
+    headers = [(b"content-type", content_type)]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": f"/relay/events/{event}/records",
+        "headers": headers,
+        "app": app,
+    }
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
+    messages = [
+        {"type": "http.request", "body": piece, "more_body": i < len(pieces) - 1}
+        for i, piece in enumerate(pieces)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    sent: dict[str, Any] = {}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            sent["status"] = message["status"]
+        else:
+            sent["body"] = message["body"]
+
+    await lane(scope, receive, send)
+    return sent["status"], sent["body"]
+
+
+async def test_a_known_relay_is_answered_as_the_route_would(app: FastAPI, world: World) -> None:
+    event = world.ids["public"]
+    token = world.tokens["client_relay"]
+    path = f"/relay/events/{event}/records"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    world.platform.relay_callers = CallerCache()  # the first POST goes through the route
+    first = await world.client.post(path, content=batch(1), headers=headers)
+    lane = RelayLane(Route(), 1_000_000)
+    status, body = await call(lane, app, event, batch(4), token)
+    assert status == 200 and lane.app.bodies == []  # answered here
+    assert orjson.loads(body) == {
+        "source": "rmonitor",
+        "stored": 3,
+        "duplicates": 0,
+        "acked_seq": 6,
+    }
+    # The same batch again, through the route and through the lane: the same bytes.
+    world.platform.relay_callers = CallerCache()
+    by_route = await world.client.post(path, content=batch(1, 6), headers=headers)
+    status, by_lane = await call(lane, app, event, batch(1, 6), token)
+    assert lane.app.bodies == []
+    assert (first.status_code, by_route.status_code, status) == (200, 200, 200)
+    assert by_route.headers["content-type"] == "application/json"
+    assert by_lane == by_route.content
+    async with world.platform.db_factory() as db:
+        assert await ingest.acked_seq(db, event, "rmonitor") == 6
+    # Through the whole app, the lane answers the known relay too (same reply).
+    again = await world.client.post(path, content=batch(7), headers=headers)
+    assert again.status_code == 200 and again.json()["acked_seq"] == 9
+
+
+async def test_anything_else_reaches_the_route_with_its_body(app: FastAPI, world: World) -> None:
+    event = world.ids["public"]
+    token = world.tokens["client_relay"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    response = await world.client.post(
+        f"/relay/events/{event}/records", content=batch(1), headers=headers
+    )
+    assert response.status_code == 200  # the caller and the event are known now
+    route = Route()
+    lane = RelayLane(route, max_body_bytes=2_000)
+    big = batch(1, 40)
+    assert len(big) > 2_000
+    refused = [
+        (event, batch(4), None, b"application/json"),  # no token
+        (event, batch(4), "not-a-known-token", b"application/json"),
+        (world.ids["private"], batch(4), token, b"application/json"),  # not this caller's event
+        (2**31, batch(4), token, b"application/json"),  # beyond the route's event ids
+        (event, b'{"source": "rmonitor", "records": [{"seq": "1"}]}', token, b"application/json"),
+        (event, b"{not json", token, b"application/json"),
+        (event, batch(4), token, b"text/plain"),
+        (event, big, token, b"application/json"),  # over the body limit
+    ]
+    for event_id, body, caller, content_type in refused:
+        status, reply = await call(lane, app, event_id, body, caller, content_type, chunk=500)
+        assert (status, reply) == (299, b"route")
+        assert route.bodies[-1] == body  # whole, in order
+    # Rate limited: the route says so (this lane never refuses).
+    world.platform.limiter = limiter = InMemoryRateLimiter()
+    settings = world.platform.settings
+    principal = world.platform.relay_callers.cached(
+        token, world.platform.tokens, world.platform.db_factory
+    )
+    assert principal is not None
+    key = relay_limit_key(principal.principal)
+    while await limiter.hit(key, settings.relay_rate_limit, settings.rate_limit_window_s) is None:
+        pass
+    status, reply = await call(lane, app, event, batch(4), token)
+    assert (status, reply) == (299, b"route")
+    assert len(route.bodies) == len(refused) + 1
