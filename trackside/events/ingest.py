@@ -7,9 +7,11 @@ source stored with no gap below it, so a relay knows where to resume after an ou
 Records join the scoring order (``position``) only when they join their source's contiguous
 run, so the engine sees each source in seq order even if a batch after a gap arrives first.
 
-The transaction is one synchronous function of Core statements, run on the caller's ``db``
-connection (``run_sync``), or on SQLite in one hop to the writer's thread (``store.writer``)
-when the caller's ``db`` holds no write of its own that the append must commit with it.
+The transaction is one synchronous function (``place``), run on the caller's ``db`` connection
+(``run_sync``), or on SQLite by the writer (``store.writer``: on the loop or in one hop to its
+thread) when the caller's ``db`` holds no write of its own that the append must commit with it.
+Its statements are ``events.logwrites``: Core, or plain SQL on the writer's ``sqlite3``
+connection.
 """
 
 from __future__ import annotations
@@ -17,23 +19,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import partial
 
-from sqlalchemy import (
-    BigInteger,
-    Connection,
-    Executable,
-    and_,
-    bindparam,
-    insert,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.events.lognotices import NOTICE, payload, send
-from trackside.events.racelog import EventLive, LogRecord, RelaySource
+from trackside.events.logwrites import Finish, LogWrites, writes_for
+from trackside.events.racelog import LogRecord, RelaySource
 from trackside.store.writer import SqliteWriter
 
 MAX_BATCH = 1_000
@@ -142,59 +134,6 @@ async def _writes_pending(db: AsyncSession) -> bool:
     return bool(raw.driver_connection.in_transaction)
 
 
-_LIVE = EventLive.__table__
-_SOURCES = RelaySource.__table__
-_LOG = LogRecord.__table__
-# Built once: an append pays for executing its statements, not for making them. Parameters:
-# ``e`` the event, ``s`` the source.
-_THIS_SOURCE = and_(_SOURCES.c.event_id == bindparam("e"), _SOURCES.c.source == bindparam("s"))
-_THIS_LOG = and_(_LOG.c.event_id == bindparam("e"), _LOG.c.source == bindparam("s"))
-_READ = (
-    select(_LIVE.c.log_length, _SOURCES.c.acked_seq, _SOURCES.c.stored_seq)
-    .select_from(
-        _LIVE.outerjoin(
-            _SOURCES,
-            and_(_SOURCES.c.event_id == _LIVE.c.event_id, _SOURCES.c.source == bindparam("s")),
-        )
-    )
-    .where(_LIVE.c.event_id == bindparam("e"))
-    .with_for_update(of=_LIVE)
-)
-_READ_SOURCE = select(_SOURCES.c.acked_seq, _SOURCES.c.stored_seq).where(_THIS_SOURCE)
-_NEW_LIVE = insert(_LIVE).values(event_id=bindparam("e"), live=False, log_length=0)
-_STORED_AFTER = select(_LOG.c.seq).where(_THIS_LOG, _LOG.c.seq > bindparam("before"))
-_STORE = insert(_LOG)
-_PLACE_STORED = (
-    update(_LOG)
-    .where(_THIS_LOG, _LOG.c.seq > bindparam("before"), _LOG.c.seq <= bindparam("after"))
-    .values(position=bindparam("base", type_=BigInteger) + _LOG.c.seq - bindparam("before"))
-)
-_SOURCE_VALUES = {
-    "acked_seq": bindparam("acked"),
-    "stored_seq": bindparam("stored"),
-    "last_seen_at": bindparam("now", type_=_SOURCES.c.last_seen_at.type),
-}
-_NEW_SOURCE = insert(_SOURCES).values(
-    event_id=bindparam("e"), source=bindparam("s"), **_SOURCE_VALUES
-)
-_SEEN_SOURCE = update(_SOURCES).where(_THIS_SOURCE).values(**_SOURCE_VALUES)
-_GROWN = update(_LIVE).where(_LIVE.c.event_id == bindparam("e"))
-_LENGTH = _GROWN.values(log_length=bindparam("length"))
-_LENGTH_AND_LAST = _GROWN.values(
-    log_length=bindparam("length"),
-    last_record_at=bindparam("now", type_=_LIVE.c.last_record_at.type),
-)
-
-
-@cache
-def _pg_finish(new_source: bool, last_record: bool, tell: bool) -> Executable:
-    """PostgreSQL: the updates that end an append that grew the log, as one statement (DML in
-    ``WITH`` runs once, referenced or not)."""
-    source = (_NEW_SOURCE if new_source else _SEEN_SOURCE).cte("source")
-    live = (_LENGTH_AND_LAST if last_record else _LENGTH).cte("live")
-    return select(NOTICE if tell else literal(None)).add_cte(source, live)
-
-
 def _append(
     event_id: int,
     source: str,
@@ -203,18 +142,29 @@ def _append(
     now: datetime,
     connection: Connection,
 ) -> Ack:
-    """The append's statements, in the caller's transaction. The event's ``event_live`` row is
-    locked first (PostgreSQL: across nodes; SQLite: the writer holds the write lock)."""
-    key = {"e": event_id, "s": source}
-    row = connection.execute(_READ, key).first()
-    if row is None:  # the event's first record
-        connection.execute(_NEW_LIVE, key)
+    return place(writes_for(connection), event_id, source, records, node, now)
+
+
+def place(
+    writes: LogWrites,
+    event_id: int,
+    source: str,
+    records: list[IncomingRecord],
+    node: str,
+    now: datetime,
+) -> Ack:
+    """The append in the caller's transaction, through ``writes``. The event's ``event_live``
+    row is locked first (PostgreSQL: across nodes; SQLite: the writer holds the write lock)."""
+    tail = writes.tail(event_id, source)
+    if tail is None:  # the event's first record
+        writes.new_live(event_id)
         base, known, stored = 0, None, 0
-        found = connection.execute(_READ_SOURCE, key).first()
+        found = writes.source(event_id, source)
         if found is not None:
             known, stored = found
     else:
-        base, known, stored = row.log_length, row.acked_seq, row.stored_seq or 0
+        base, known, stored_or_none = tail
+        stored = stored_or_none or 0
     before = known or 0
 
     by_seq: dict[int, IncomingRecord] = {}
@@ -222,11 +172,7 @@ def _append(
         by_seq.setdefault(record.seq, record)  # the same seq twice in a batch: first wins
     # Everything up to acked_seq is stored; beyond it, records are stored only while a gap is
     # open (stored_seq above acked_seq), and then one query says which.
-    stored_after = (
-        set(connection.scalars(_STORED_AFTER, {**key, "before": before}).all())
-        if stored > before
-        else set()
-    )
+    stored_after = writes.stored_after(event_id, source, before) if stored > before else set()
     fresh = [r for seq, r in sorted(by_seq.items()) if seq > before and seq not in stored_after]
     after = before
     fresh_by_seq = {r.seq: r for r in fresh}
@@ -235,52 +181,44 @@ def _append(
     if fresh:
         # One INSERT for the batch, each record placed as it is stored when it joins the
         # contiguous run (no UPDATE afterwards unless older records join too).
-        connection.execute(
-            _STORE,
-            [
-                {
-                    "event_id": event_id,
-                    "source": source,
-                    "seq": r.seq,
-                    "received_at_ms": r.received_at_ms,
-                    "type": r.type,
-                    "data": r.data,
-                    "stored_at": now,
-                    "position": base + r.seq - before if r.seq <= after else None,
-                }
-                for r in fresh
-            ],
-        )
+        rows = [
+            (
+                r.seq,
+                r.received_at_ms,
+                r.type,
+                r.data,
+                base + r.seq - before if r.seq <= after else None,
+            )
+            for r in fresh
+        ]
+        writes.store(event_id, source, rows, now)
         stored = max(stored, fresh[-1].seq)
     placed: tuple[PlacedRecord, ...] = ()
     if after > before:
         if any(before < seq <= after for seq in stored_after):
             # A batch that closed a gap: records stored earlier join the order too.
-            connection.execute(
-                _PLACE_STORED, {**key, "before": before, "after": after, "base": base}
-            )
+            writes.place_stored(event_id, source, before, after, base)
         else:
             placed = tuple(
                 PlacedRecord(base + seq - before, source, seq, r.received_at_ms, r.type, r.data)
                 for seq in range(before + 1, after + 1)
                 for r in (fresh_by_seq[seq],)
             )
-    seen = {**key, "acked": after, "stored": max(stored, after), "now": now}
     grown = after > before or bool(fresh)
-    if grown and connection.dialect.name == "postgresql":
-        # The source's row, the log's length and the notice (to the node that leads, if not
-        # this one) in one round trip.
-        finish = _pg_finish(known is None, bool(fresh), after > before)
-        connection.execute(
-            finish, {**seen, "length": base + (after - before), "notice": payload(event_id, node)}
+    writes.finish(
+        Finish(
+            event_id=event_id,
+            source=source,
+            new_source=known is None,
+            acked=after,
+            stored=max(stored, after),
+            now=now,
+            length=base + (after - before) if grown else None,
+            last_record=bool(fresh),
+            tell=after > before,
+            node=node,
         )
-    else:
-        connection.execute(_NEW_SOURCE if known is None else _SEEN_SOURCE, seen)
-        if grown:
-            length = {"e": event_id, "length": base + (after - before), "now": now}
-            connection.execute(_LENGTH_AND_LAST if fresh else _LENGTH, length)
-        if after > before:
-            send(connection, event_id, node)  # the node that leads, if not this one
+    )
     return Ack(
         source=source,
         stored=len(fresh),
