@@ -142,6 +142,39 @@ class LineReader:
             (self.on_block or emit)(block)
 
 
+def read_line(raw: str) -> RMonitorRecord | None:
+    """The record of one stored line, as ``LineReader.feed`` reads a plain line; None when the
+    line needs the careful reader (``parse_lines``).
+
+    The relay stores one line per log record, and the server decodes each as it comes: this is
+    ``feed``'s fast path for that one line, without the reader, the generators and the lists a
+    batch needs (they cost several times the parse itself). Same checks, same ``csv`` call,
+    so a line gives exactly the record ``parse_lines((raw,))`` gives.
+    """
+    if (
+        raw[:1] != "$"
+        or raw.count("$") != 1
+        or raw.count('"') % 2
+        or "\x00" in raw
+        or len(raw) > MAX_RECORD_CHARS
+    ):
+        return None
+    reader = csv.reader((raw, ""), skipinitialspace=True)  # "": as ``feed``, catches a join
+    try:
+        fields = next(reader)
+    except (csv.Error, StopIteration):
+        return None
+    if reader.line_num != 1 or not fields:
+        return None  # an open quote joined the lines: read one by one
+    parser = _PARSERS.get(fields[0])
+    if parser is None:
+        return None
+    try:
+        return parser(fields)
+    except ValueError as exc:
+        return FeedError(raw, str(exc))
+
+
 def parse_stream(lines: Sequence[str], read_header: HeaderReader | None = None) -> Iterator[Timed]:
     """Parse lines into ``(received_at_ms, record)`` pairs; never raises."""
     reader = LineReader(read_header)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog_records import ControlLogRecord
 from trackside.feeds.judge_records import JudgeRecord
+from trackside.feeds.line_reader import read_line
 from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
 from trackside.feeds.records import FeedError, RMonitorRecord
 from trackside.feeds.rmonitor import RMONITOR, parse_lines
@@ -78,6 +79,11 @@ class RecordType:
 
 
 def _rmonitor(data: str) -> Decoded:
+    record = read_line(data)  # nearly every stored line: one plain record
+    if record is not None:
+        if type(record) is FeedError:
+            return Decoded((record,), (record.reason,))
+        return Decoded((record,))
     records = list(parse_lines((data,)))
     bad = tuple(r.reason for r in records if type(r) is FeedError)  # type: ignore[union-attr]
     return Decoded(records, bad)
