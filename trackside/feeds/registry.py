@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog_records import ControlLogRecord
@@ -56,9 +57,12 @@ IRACING = "iracing"  # feeds.iracing: an imported iRacing session's results and 
 ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord | JudgeRecord | CheckpointCrossing
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """What one stored record gives: records for the scorer, in order, and what was wrong."""
+class Decoded(NamedTuple):
+    """What one stored record gives: records for the scorer, in order, and what was wrong.
+
+    A named tuple, not a frozen dataclass: one is made per stored record, and a frozen
+    dataclass took longer to build than the scorer took to apply an RMonitor line.
+    """
 
     records: Sequence[ScorerInput] = ()
     bad: tuple[str, ...] = ()  # why (a part of) it could not be read, for diagnostics
