@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from trackside.feeds.checkpoint_records import CheckpointCrossing
@@ -82,13 +83,22 @@ class RecordType:
     server_only: bool = False
 
 
+# Lines a feed sends again and again: the timing system re-sends its whole board (every
+# car's $A, $C, $G, $H) at each reset, ~270 lines at once, most of them as they were.
+RECENT_LINES = 4_096
+
+
+@lru_cache(maxsize=RECENT_LINES)
 def _rmonitor(data: str) -> Decoded:
+    """One stored line's records. Kept for the lines seen last: a line always reads the same,
+    and records are never changed once built (``feeds.records``), so a re-sent line costs a
+    look-up instead of a parse."""
     record = read_line(data)  # nearly every stored line: one plain record
     if record is not None:
         if type(record) is FeedError:
             return Decoded((record,), (record.reason,))
         return Decoded((record,))
-    records = list(parse_lines((data,)))
+    records = tuple(parse_lines((data,)))
     bad = tuple(r.reason for r in records if type(r) is FeedError)  # type: ignore[union-attr]
     return Decoded(records, bad)
 
