@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -293,6 +295,13 @@ def test_stored_lines_that_need_the_careful_reader() -> None:
     assert not _read_line_agrees(' $G,1,"70",2,"00:01:00.000"')  # text before the $
     assert not _read_line_agrees('$g,1,"70",2,"00:01:00.000"')  # the careful reader's case
     assert _read_line_agrees('$G,1,"70",x,"00:01:00.000"')  # a FeedError, read fast
+
+
+def test_stored_lines_read_alike_on_every_thread() -> None:
+    lines = [*REAL_LINES, '$J,"70"x","0","0']
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(50):  # each thread its own reader, however the calls interleave
+            assert list(pool.map(read_line, lines)) == [read_line(line) for line in lines]
 
 
 def test_every_line_of_the_captures_reads_as_in_a_batch() -> None:
