@@ -238,29 +238,34 @@ class EventProcessor:
 
     def _apply(self, row: LogRecord) -> None:
         """Decode the row by its type (``feeds.registry``) and score what it gives."""
+        # Once per stored record, ~20 times in a busy relay batch: kept to plain look-ups.
         self.applied = row.position or self.applied
         diagnostics = self.diagnostics
         diagnostics.records += 1
-        diagnostics.by_type[row.type] += 1
-        self.results.last_received_ms = row.received_at_ms
-        kind = registry.record_type(row.type)
+        name = row.type
+        diagnostics.by_type[name] += 1
+        received = self.results.last_received_ms = row.received_at_ms
+        kind = registry.TYPES.get(name)
         if kind is None:
-            diagnostics.bad_record(row, f"record type {row.type!r} is not scored")
+            diagnostics.bad_record(row, f"record type {name!r} is not scored")
             return
         if not kind.scored:
             self._classification(row)
             return
-        decoded = kind.decode(row.data)
-        for reason in decoded.bad:
-            diagnostics.bad_record(row, reason)
-        if decoded.kind is not None:
-            diagnostics.kinds[row.type][decoded.kind] += 1
-        before = len(self.engine.sessions)
+        records, bad, what = kind.decode(row.data)
+        if bad:
+            for reason in bad:
+                diagnostics.bad_record(row, reason)
+        if what is not None:
+            diagnostics.kinds[name][what] += 1
+        sessions = self.engine.sessions
+        before = len(sessions)
         apply = self.scorer.apply
-        for record in decoded.records:
+        for record in records:
             apply(record)
-        for index in range(before, len(self.engine.sessions)):
-            self.results.opened_at[index] = row.received_at_ms
+        if len(sessions) != before:
+            for index in range(before, len(sessions)):
+                self.results.opened_at[index] = received
 
     def _classification(self, row: LogRecord) -> None:
         """An official's declaration, correction or withdrawal (``events.classification``)."""

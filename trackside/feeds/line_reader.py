@@ -9,7 +9,9 @@ records of the file read whole, without ever holding all of them.
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from trackside.feeds.records import CaptureBlock, FeedError, RMonitorRecord
 from trackside.feeds.rmonitor import (
@@ -140,6 +142,72 @@ class LineReader:
             block = CaptureBlock(kind=self.kind, text="\n".join(self.foreign))
             self.foreign = []
             (self.on_block or emit)(block)
+
+
+def read_line(raw: str) -> RMonitorRecord | None:
+    """The record of one stored line, as ``LineReader.feed`` reads a plain line; None when the
+    line needs the careful reader (``parse_lines``).
+
+    The relay stores one line per log record, and the server decodes each as it comes: this is
+    ``feed``'s fast path for that one line, without the reader, the generators and the lists a
+    batch needs (they cost several times the parse itself). Same checks, same ``csv`` call,
+    so a line gives exactly the record ``parse_lines((raw,))`` gives.
+    """
+    if (
+        raw[:1] != "$"
+        or raw.count("$") != 1
+        or raw.count('"') % 2
+        or "\x00" in raw
+        or len(raw) > MAX_RECORD_CHARS
+    ):
+        return None
+    reader, lines = _one_line_reader()
+    lines.pending = ["", raw]  # popped from the end; "": as ``feed``, shows a join
+    read = reader.line_num
+    try:
+        fields = next(reader)
+    except (csv.Error, StopIteration):
+        return None
+    if reader.line_num - read != 1 or not fields:
+        return None  # an open quote joined the lines: read one by one
+    parser = _PARSERS.get(fields[0])
+    if parser is None:
+        return None
+    try:
+        return parser(fields)
+    except ValueError as exc:
+        return FeedError(raw, str(exc))
+
+
+class _Lines:
+    """What ``read_line``'s reader reads, handed over one call at a time."""
+
+    __slots__ = ("pending",)
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            return self.pending.pop()
+        raise StopIteration
+
+
+_readers = threading.local()
+
+
+def _one_line_reader() -> tuple[Any, _Lines]:
+    """This thread's csv reader for ``read_line``: building a reader cost more than reading a
+    line with it, and a reader starts every row afresh (only ``line_num`` carries on)."""
+    try:
+        return _readers.reader  # type: ignore[no-any-return]
+    except AttributeError:
+        lines = _Lines()
+        _readers.reader = csv.reader(lines, skipinitialspace=True), lines
+        return _readers.reader  # type: ignore[no-any-return]
 
 
 def parse_stream(lines: Sequence[str], read_header: HeaderReader | None = None) -> Iterator[Timed]:

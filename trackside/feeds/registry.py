@@ -35,10 +35,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog_records import ControlLogRecord
 from trackside.feeds.judge_records import JudgeRecord
+from trackside.feeds.line_reader import read_line
 from trackside.feeds.p3_records import P3Error, P3Passing, P3Status
 from trackside.feeds.records import FeedError, RMonitorRecord
 from trackside.feeds.rmonitor import RMONITOR, parse_lines
@@ -55,9 +58,12 @@ IRACING = "iracing"  # feeds.iracing: an imported iRacing session's results and 
 ScorerInput = RMonitorRecord | P3Passing | ControlLogRecord | JudgeRecord | CheckpointCrossing
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """What one stored record gives: records for the scorer, in order, and what was wrong."""
+class Decoded(NamedTuple):
+    """What one stored record gives: records for the scorer, in order, and what was wrong.
+
+    A named tuple, not a frozen dataclass: one is made per stored record, and a frozen
+    dataclass took longer to build than the scorer took to apply an RMonitor line.
+    """
 
     records: Sequence[ScorerInput] = ()
     bad: tuple[str, ...] = ()  # why (a part of) it could not be read, for diagnostics
@@ -77,8 +83,22 @@ class RecordType:
     server_only: bool = False
 
 
+# Lines a feed sends again and again: the timing system re-sends its whole board (every
+# car's $A, $C, $G, $H) at each reset, ~270 lines at once, most of them as they were.
+RECENT_LINES = 4_096
+
+
+@lru_cache(maxsize=RECENT_LINES)
 def _rmonitor(data: str) -> Decoded:
-    records = list(parse_lines((data,)))
+    """One stored line's records. Kept for the lines seen last: a line always reads the same,
+    and records are never changed once built (``feeds.records``), so a re-sent line costs a
+    look-up instead of a parse."""
+    record = read_line(data)  # nearly every stored line: one plain record
+    if record is not None:
+        if type(record) is FeedError:
+            return Decoded((record,), (record.reason,))
+        return Decoded((record,))
+    records = tuple(parse_lines((data,)))
     bad = tuple(r.reason for r in records if type(r) is FeedError)  # type: ignore[union-attr]
     return Decoded(records, bad)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import get_args
 
 from trackside.feeds.checkpoint_records import CheckpointCrossing
 from trackside.feeds.controllog_records import (
@@ -61,6 +62,8 @@ from trackside.timing.session import Session
 CROSSINGS = (P3Passing, LoopCrossing)
 CONTROL_LOG = (ControlLogEntry, ControlLogBadRow, ControlLogRemoval)
 JUDGE = (CompetitionStart, CompetitionStop, TeamTime, TimeVoid)
+# The feed's record classes (``Record``): ``apply`` hands these to the engine.
+FEED_TYPES = frozenset(get_args(Record))
 ScoredRecord = (
     Record | P3Passing | LoopCrossing | ControlLogRecord | JudgeRecord | CheckpointCrossing
 )
@@ -147,7 +150,9 @@ class Scorer:
 
     def apply(self, record: ScoredRecord) -> None:
         """Apply one record of any kind; bad ones are counted where they are read."""
-        if isinstance(record, CROSSINGS):
+        if type(record) in FEED_TYPES:  # nearly every record: no isinstance chain to get here
+            self.apply_rmonitor(record)  # type: ignore[arg-type]
+        elif isinstance(record, CROSSINGS):
             self._crossing(record)
         elif isinstance(record, CONTROL_LOG):
             self._control_record(record)
