@@ -156,3 +156,47 @@ async def test_anything_else_reaches_the_route_with_its_body(app: FastAPI, world
     status, reply = await call(lane, app, event, batch(4), token)
     assert (status, reply) == (299, b"route")
     assert len(route.bodies) == len(refused) + 1
+
+
+async def test_a_relay_that_drops_mid_body_stores_nothing(app: FastAPI, world: World) -> None:
+    """The connection goes before the body is whole: nothing is appended here, and the route
+    is handed what came and then the disconnect, as it would have been without the lane."""
+    event = world.ids["public"]
+    token = world.tokens["client_relay"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    path = f"/relay/events/{event}/records"
+    assert (await world.client.post(path, content=batch(1), headers=headers)).status_code == 200
+    body = batch(4)
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": body[:40], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    seen: list[dict[str, Any]] = []
+
+    async def route(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(await receive())
+        seen.append(await receive())
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        raise AssertionError("the lane answered a request whose body never came")
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "app": app,
+    }
+    await RelayLane(route, 1_000_000)(scope, receive, send)
+    assert seen == [
+        {"type": "http.request", "body": body[:40], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    async with world.platform.db_factory() as db:
+        assert await ingest.acked_seq(db, event, "rmonitor") == 3

@@ -47,10 +47,10 @@ class RelayLane:
         if found is None:
             await self.app(scope, receive, send)
             return
-        body, complete = await self._read(scope, receive)
+        body, complete, ended = await self._read(receive)
         answer = await self._answer(scope, int(found[1]), body) if complete else None
         if answer is None:
-            await self.app(scope, _replay(body, complete, receive), send)
+            await self.app(scope, _replay(body, complete, ended, receive), send)
             return
         await send(
             {
@@ -64,22 +64,23 @@ class RelayLane:
         )
         await send({"type": "http.response.body", "body": answer})
 
-    async def _read(self, scope: Scope, receive: Receive) -> tuple[bytes, bool]:
-        """The body, and whether it is all there and within the limit (if not, what was
-        read goes on to the route, which refuses it)."""
+    async def _read(self, receive: Receive) -> tuple[bytes, bool, Message | None]:
+        """The body, whether it is all there and within the limit (if not, what was read goes
+        on to the route, which refuses it), and the message that ended it early (the client
+        went away), which the route gets too."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return b"".join(chunks), False
+                return b"".join(chunks), False, message
             chunk = message.get("body", b"")
             chunks.append(chunk)
             size += len(chunk)
             if size > self.max_body_bytes:
-                return b"".join(chunks), False
+                return b"".join(chunks), False, None
             if not message.get("more_body", False):
-                return b"".join(chunks), True
+                return b"".join(chunks), True, None
 
     async def _answer(self, scope: Scope, event_id: int, body: bytes) -> bytes | None:
         """The reply's body if this lane may answer; None to leave it to the route."""
@@ -109,15 +110,15 @@ class RelayLane:
         return ack.model_dump_json().encode()
 
 
-def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
+def _replay(body: bytes, complete: bool, ended: Message | None, receive: Receive) -> Receive:
     """``receive`` for the route: what this lane read, then whatever follows."""
-    sent = False
+    read: list[Message] = [{"type": "http.request", "body": body, "more_body": not complete}]
+    if ended is not None:
+        read.append(ended)
 
     async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": not complete}
+        if read:
+            return read.pop(0)
         return await receive()
 
     return replay
