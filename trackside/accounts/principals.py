@@ -106,7 +106,7 @@ class CallerCache:
         known = self.cached(token, tokens, db_factory)
         if known is not None:
             return known
-        self._callers.pop(token, None)
+        self._callers.pop(token, None)  # too old or expired: not kept if the read refuses it
         async with db_factory() as db:
             return self._keep(token, await self._read(token, tokens, db))
 

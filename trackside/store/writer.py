@@ -111,8 +111,9 @@ class SqliteWriter:
     def _transaction(self, fn: Callable[[Connection], T]) -> T:
         if self._closed.is_set():
             raise RuntimeError("the SQLite writer is closed")
-        with self._connect().begin():
-            return fn(self._connect())
+        connection = self._connect()
+        with connection.begin():
+            return fn(connection)
 
     def _connect(self) -> Connection:
         connection = self._connection
