@@ -11,6 +11,7 @@ from fastapi import FastAPI, WebSocket
 
 from tests.events.livefeed import serving
 from trackside.events.fanout import FRAMES_EXTENSION, Outgoing
+from trackside.live.wsframes import DeflateGroups
 
 # 125, 126 and 65,536 bytes are where a frame's length takes 7, 16 and 64 bits.
 SIZES = [0, 1, 125, 126, 127, 65_535, 65_536, 200_000]
@@ -66,3 +67,56 @@ def test_plain_frame_is_the_same_bytes_a_websocket_library_makes() -> None:
         payload = text.encode()
         made = Frame(Opcode.TEXT, payload).serialize(mask=False, extensions=[])
         assert Outgoing(text).frame == made
+
+
+def group_app(writers: list[tuple[WebSocket, object]], done: asyncio.Event) -> FastAPI:
+    app = FastAPI()
+
+    @app.websocket("/group")
+    async def group(websocket: WebSocket) -> None:
+        await websocket.accept()
+        writers.append((websocket, websocket.scope["extensions"][FRAMES_EXTENSION]))
+        await done.wait()
+        await websocket.close()
+
+    return app
+
+
+async def test_a_shared_compression_reaches_every_client_intact() -> None:
+    """Broadcasts compressed once for a group of browsers-alike clients, with one client's own
+    message, a send through ASGI and a regrouping in between: every client reads every text."""
+    writers: list[tuple[WebSocket, object]] = []
+    done = asyncio.Event()
+    clock = [0.0]
+    groups = DeflateGroups(regroup_s=1.0, clock=lambda: clock[0])
+    lines = [f'{{"type":"patch","n":{n},"cars":["{"x" * (n % 7)}"]}}' for n in range(40)]
+    async with serving(group_app(writers, done)) as host:
+        clients = [await websockets.connect(f"ws://{host}/group") for _ in range(6)]
+        while len(writers) < len(clients):
+            await asyncio.sleep(0.01)
+        expected: list[list[str]] = [[] for _ in clients]
+        for n, text in enumerate(lines):
+            clock[0] += 0.3
+            if n == 10:  # one client's own message
+                assert writers[2][1].send(Outgoing("own"))
+                expected[2].append("own")
+            if n == 20:  # one client's message through ASGI
+                await writers[4][0].send_text("asgi")
+                expected[4].append("asgi")
+            outgoing = Outgoing(text, None, groups.next_round())
+            for index, (_, writer) in enumerate(writers):
+                assert writer.send(outgoing)
+                expected[index].append(text)
+        received = [
+            [await asyncio.wait_for(client.recv(), 10) for _ in wanted]
+            for client, wanted in zip(clients, expected, strict=True)
+        ]
+        done.set()
+        for client in clients:
+            await client.close()
+    for got, wanted in zip(received, expected, strict=True):
+        assert got == wanted
+    assert all(
+        "permessage-deflate" in client.response.headers["Sec-WebSocket-Extensions"]
+        for client in clients
+    )

@@ -6,33 +6,33 @@ WebSocket library's general code, per socket: for one patch to a few hundred vie
 costs more than the patch itself. This protocol puts a ``FrameWriter`` in the connection's
 scope (``scope["extensions"]["trackside.frames"]``): the fan-out (``events.fanout``) writes a
 message's text frame straight to the socket's transport. On a connection without
-permessage-deflate the frame is the same bytes for every socket, made once; with it, the
-connection's own compressor (the one the library keeps, so later frames sent through ASGI
-stay in step) compresses the payload encoded once. Anything a direct write cannot do at once
+permessage-deflate the frame is the same bytes for every socket, made once; with it, a
+broadcast is compressed once for all the sockets whose compressors may share it
+(``live.wsframes``), anything else by the connection's own compressor, the one the library
+keeps, so what goes through ASGI stays decodable. Anything a direct write cannot do at once
 (a full socket buffer, a socket closing or not yet accepted) is left to the ASGI path.
 """
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.protocol import State
 
-from trackside.events.fanout import FRAMES_EXTENSION, Outgoing, text_frame
-
-SYNC_FLUSH_TAIL = b"\x00\x00\xff\xff"  # RFC 7692 7.2.1: removed from every message
+from trackside.events.fanout import FRAMES_EXTENSION, Outgoing
+from trackside.live.wsframes import DeflateSeat, compressor, deflate, text_frame
 
 
 class FrameWriter:
     """Writes text frames on one connection now, or says it cannot without waiting."""
 
-    __slots__ = ("_protocol",)
+    __slots__ = ("_protocol", "_seat")
 
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self._protocol = protocol
+        self._seat: DeflateSeat | None = None
 
     def send(self, message: Outgoing) -> bool:
         """True when the frame is in the transport; False: send it through ASGI instead."""
@@ -43,32 +43,31 @@ class FrameWriter:
             or protocol.disconnected
             or protocol.initial_response is not None
             or not protocol.writable.is_set()
+            or protocol.conn.state is not State.OPEN
         ):
             return False
-        conn = protocol.conn
-        if conn.state is not State.OPEN:
-            return False
-        extensions = conn.extensions
+        extensions = protocol.conn.extensions
         if not extensions:
             protocol.transport.write(message.frame)
             return True
-        if len(extensions) != 1 or not isinstance(extensions[0], PerMessageDeflate):
+        extension = extensions[0]
+        if len(extensions) != 1 or not isinstance(extension, PerMessageDeflate):
             return False  # an extension this writer does not know: the library frames it
-        protocol.transport.write(text_frame(_deflate(extensions[0], message.payload), True))
+        if extension.local_no_context_takeover:
+            # Every message compressed on its own, as the library would.
+            fresh = compressor(_settings(extension))
+            protocol.transport.write(text_frame(deflate(fresh, message.payload), True))
+            return True
+        seat = self._seat
+        if seat is None:
+            seat = self._seat = DeflateSeat(_settings(extension))
+        frame = seat.frame(message, message.payload, message.deflate, extension)
+        protocol.transport.write(frame)
         return True
 
 
-def _deflate(extension: PerMessageDeflate, payload: bytes) -> bytes:
-    """One message compressed as the extension would: with its compressor (context kept
-    across messages) unless the peer asked for none to be kept."""
-    if extension.local_no_context_takeover:
-        encoder = zlib.compressobj(
-            wbits=-extension.local_max_window_bits, **extension.compress_settings
-        )
-    else:
-        encoder = extension.encoder
-    data = encoder.compress(payload) + encoder.flush(zlib.Z_SYNC_FLUSH)
-    return data[:-4] if data.endswith(SYNC_FLUSH_TAIL) else data
+def _settings(extension: PerMessageDeflate) -> tuple[int, tuple[tuple[str, Any], ...]]:
+    return extension.local_max_window_bits, tuple(sorted(extension.compress_settings.items()))
 
 
 class DirectFramesProtocol(WebSocketsSansIOProtocol):

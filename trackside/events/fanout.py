@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import struct
 from collections import deque
 from collections.abc import Coroutine
 from typing import Any, Protocol
@@ -40,6 +39,7 @@ from trackside.events.processors import EventProcessor, topic
 from trackside.live.broker import Broker, follow
 from trackside.live.envelope import Envelope, unframe
 from trackside.live.patch import Message
+from trackside.live.wsframes import DeflateGroups, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,18 @@ CLOSE_GOING_AWAY = 1001
 class Outgoing:
     """One message for many sockets: its text, its UTF-8 bytes and, made at most once, its
     text frame as written to every socket that compresses nothing (a server's frames are not
-    masked, so that frame is the same bytes for all of them)."""
+    masked, so that frame is the same bytes for all of them). ``deflate``: the channel's
+    compression groups when it broadcasts the message (``live.wsframes``), None when it goes to
+    one viewer."""
 
-    __slots__ = ("_frame", "payload", "text")
+    __slots__ = ("_frame", "deflate", "payload", "text")
 
-    def __init__(self, text: str, payload: bytes | None = None) -> None:
+    def __init__(
+        self, text: str, payload: bytes | None = None, deflate: DeflateGroups | None = None
+    ) -> None:
         self.text = text
         self.payload = text.encode() if payload is None else payload
+        self.deflate = deflate
         self._frame: bytes | None = None
 
     @property
@@ -72,21 +77,7 @@ class Outgoing:
         return cls(message.text, message.data)
 
 
-def text_frame(payload: bytes, compressed: bool = False) -> bytes:
-    """A final, unmasked text frame (RFC 6455 section 5.2); ``compressed``: its payload is
-    permessage-deflate's (RFC 7692: RSV1 set)."""
-    first = 0xC1 if compressed else 0x81
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", first, size)
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", first, 126, size)
-    else:
-        header = struct.pack("!BBQ", first, 127, size)
-    return header + payload
-
-
-PING = Outgoing('{"type":"ping"}')
+PING = '{"type":"ping"}'
 
 
 class DirectFrames(Protocol):
@@ -218,6 +209,7 @@ class Channel:
         self.processor: EventProcessor | None = None  # the one whose epoch viewers follow
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._made: tuple[Message, Outgoing] | None = None  # the last snapshot made to send
+        self.deflate = DeflateGroups()
         self.task = asyncio.create_task(self._run(), name=f"live-fanout-{event_id}")
 
     # Viewers.
@@ -301,8 +293,9 @@ class Channel:
                     data = await anext(subscription)
             except TimeoutError:
                 next_ping = loop.time() + PING_INTERVAL_S
+                ping = Outgoing(PING, None, self.deflate.next_round())
                 for viewer in tuple(self.viewers):
-                    viewer.push(PING)
+                    viewer.push(ping)
                 continue
             except StopAsyncIteration:
                 return
@@ -355,7 +348,9 @@ class Channel:
                 self._snapshot(viewer, processor.state.snapshot_message())
                 continue
             if outgoing is None:
-                outgoing = Outgoing(envelope.body.decode(), envelope.body)
+                outgoing = Outgoing(
+                    envelope.body.decode(), envelope.body, self.deflate.next_round()
+                )
             viewer.patch(version, outgoing)
 
 
