@@ -17,14 +17,17 @@ connection.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
 from sqlalchemy import Connection, select
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.events.logwrites import Finish, LogWrites, writes_for
+from trackside.events.logwrites import CoreWrites, Finish, LogWrites, SqliteWrites, instants
 from trackside.events.racelog import LogRecord, RelaySource
 from trackside.store.writer import SqliteWriter
 
@@ -111,15 +114,22 @@ async def append(
     """Store the batch and place whatever became contiguous; one transaction, committed
     (with whatever the caller's ``db`` wrote before) when this returns."""
     async with locks(event_id):
-        work = partial(_append, event_id, source, records, locks.node, datetime.now(UTC))
+        now = datetime.now(UTC)
         if locks.writer is not None and not await _writes_pending(db):
+            work = partial(_append_plain, event_id, source, records, locks.node, now)
             return await locks.writer.run(work, small=len(records) <= ON_LOOP_RECORDS)
-        if db.new or db.dirty or db.deleted:
-            await db.flush()
-        connection = await db.connection()
-        ack = await connection.run_sync(work)
-        await db.commit()
-        return ack
+        return await _in_session(
+            db, partial(_append_core, event_id, source, records, locks.node, now)
+        )
+
+
+async def _in_session(db: AsyncSession, work: Callable[[Connection], Ack]) -> Ack:
+    if db.new or db.dirty or db.deleted:
+        await db.flush()
+    connection = await db.connection()
+    ack = await connection.run_sync(work)
+    await db.commit()
+    return ack
 
 
 async def _writes_pending(db: AsyncSession) -> bool:
@@ -134,7 +144,7 @@ async def _writes_pending(db: AsyncSession) -> bool:
     return bool(raw.driver_connection.in_transaction)
 
 
-def _append(
+def _append_core(
     event_id: int,
     source: str,
     records: list[IncomingRecord],
@@ -142,7 +152,23 @@ def _append(
     now: datetime,
     connection: Connection,
 ) -> Ack:
-    return place(writes_for(connection), event_id, source, records, node, now)
+    return place(CoreWrites(connection), event_id, source, records, node, now)
+
+
+# The writer's instants as SQLAlchemy's SQLite dialect stores them (``logwrites.instants``).
+_SQLITE_INSTANT = instants(SQLiteDialect_pysqlite())
+
+
+def _append_plain(
+    event_id: int,
+    source: str,
+    records: list[IncomingRecord],
+    node: str,
+    now: datetime,
+    connection: sqlite3.Connection,
+) -> Ack:
+    """On the writer's ``sqlite3`` connection, inside its transaction."""
+    return place(SqliteWrites(connection, _SQLITE_INSTANT), event_id, source, records, node, now)
 
 
 def place(
