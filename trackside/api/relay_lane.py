@@ -105,8 +105,8 @@ class RelayLane:
         limit, window = settings.relay_rate_limit, settings.rate_limit_window_s
         if await platform.limiter.hit(key, limit, window) is not None:
             return None  # limited: the route counts it again (no change) and says so
-        async with platform.db_factory() as db:
-            ack = await append_batch(platform, db, event_id, batch)
+        # No session of its own: on SQLite the writer stores the batch without one.
+        ack = await append_batch(platform, None, event_id, batch)
         return ack.model_dump_json().encode()
 
 

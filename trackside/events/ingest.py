@@ -11,7 +11,9 @@ The transaction is one synchronous function (``place``), run on the caller's ``d
 (``run_sync``), or on SQLite by the writer (``store.writer``: on the loop or in one hop to its
 thread) when the caller's ``db`` holds no write of its own that the append must commit with it.
 Its statements are ``events.logwrites``: Core, or plain SQL on the writer's ``sqlite3``
-connection.
+connection. A caller with no session of its own (the relay's lane) passes none and a way to
+open one: on SQLite the writer needs none, and opening and closing one costs more than the
+append.
 """
 
 from __future__ import annotations
@@ -105,22 +107,28 @@ async def acked_seq(db: AsyncSession, event_id: int, source: str) -> int:
 
 
 async def append(
-    db: AsyncSession,
+    db: AsyncSession | None,
     locks: EventLocks,
     event_id: int,
     source: str,
     records: list[IncomingRecord],
+    sessions: Callable[[], AsyncSession] | None = None,
 ) -> Ack:
     """Store the batch and place whatever became contiguous; one transaction, committed
-    (with whatever the caller's ``db`` wrote before) when this returns."""
+    (with whatever the caller's ``db`` wrote before) when this returns. Without a ``db``, one
+    is opened from ``sessions`` (and closed) only if the writer cannot take the append."""
     async with locks(event_id):
         now = datetime.now(UTC)
-        if locks.writer is not None and not await _writes_pending(db):
+        if locks.writer is not None and (db is None or not await _writes_pending(db)):
             work = partial(_append_plain, event_id, source, records, locks.node, now)
             return await locks.writer.run(work, small=len(records) <= ON_LOOP_RECORDS)
-        return await _in_session(
-            db, partial(_append_core, event_id, source, records, locks.node, now)
-        )
+        core = partial(_append_core, event_id, source, records, locks.node, now)
+        if db is not None:
+            return await _in_session(db, core)
+        if sessions is None:
+            raise TypeError("append needs a db or a way to open one (sessions)")
+        async with sessions() as own:
+            return await _in_session(own, core)
 
 
 async def _in_session(db: AsyncSession, work: Callable[[Connection], Ack]) -> Ack:
