@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.api.world import World
 from trackside.accounts.principals import CallerCache
@@ -115,6 +116,37 @@ async def test_a_known_relay_is_answered_as_the_route_would(app: FastAPI, world:
     # Through the whole app, the lane answers the known relay too (same reply).
     again = await world.client.post(path, content=batch(7), headers=headers)
     assert again.status_code == 200 and again.json()["acked_seq"] == 9
+
+
+async def test_on_sqlite_the_lane_opens_no_session(app: FastAPI, world: World) -> None:
+    """The writer stores the batch on its own connection: the lane opens no session, for a
+    small batch (on the loop) or a large one."""
+    event = world.ids["public"]
+    token = world.tokens["client_relay"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    path = f"/relay/events/{event}/records"
+    assert (await world.client.post(path, content=batch(1), headers=headers)).status_code == 200
+    platform = world.platform
+    sessions = platform.db_factory
+    opened: list[AsyncSession] = []
+
+    def counted() -> AsyncSession:
+        opened.append(sessions())
+        return opened[-1]
+
+    platform.db_factory = counted  # type: ignore[assignment]
+    lane = RelayLane(Route(), 1_000_000)
+    try:
+        small = await call(lane, app, event, batch(4), token)
+        large = await call(lane, app, event, batch(7, ingest.MAX_BATCH), token)
+    finally:
+        platform.db_factory = sessions
+    assert lane.app.bodies == []  # both answered by the lane
+    assert orjson.loads(small[1])["acked_seq"] == 6
+    assert orjson.loads(large[1])["acked_seq"] == 6 + ingest.MAX_BATCH
+    assert opened == []
+    async with platform.db_factory() as db:
+        assert await ingest.acked_seq(db, event, "rmonitor") == 6 + ingest.MAX_BATCH
 
 
 async def test_anything_else_reaches_the_route_with_its_body(app: FastAPI, world: World) -> None:

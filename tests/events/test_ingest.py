@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from trackside.config import Settings
 from trackside.events import ingest
@@ -131,6 +132,32 @@ async def test_the_append_commits_what_the_callers_db_wrote_before(platform: Pla
     async with platform.db_factory() as db:
         assert await db.scalar(select(Organization.id).where(Organization.name == "Written first"))
     assert await _log(platform, event) == [("a", 1, 1)]
+
+
+async def test_without_a_db_a_session_is_opened_only_if_the_append_needs_one(
+    platform: Platform,
+) -> None:
+    """The relay's lane has no session: on SQLite the writer stores the batch without one;
+    on PostgreSQL one is opened for the append, and closed (its connection back in the pool)."""
+    event = await new_event(platform)
+    opened: list[AsyncSession] = []
+
+    def sessions() -> AsyncSession:
+        opened.append(platform.db_factory())
+        return opened[-1]
+
+    first = await ingest.append(None, platform.event_locks, event, "a", batch(1, 2), sessions)
+    again = await ingest.append(None, platform.event_locks, event, "a", batch(2, 3), sessions)
+    assert (first.stored, first.acked_seq, again.stored, again.duplicates) == (2, 2, 1, 1)
+    assert await _log(platform, event) == [("a", 1, 1), ("a", 2, 2), ("a", 3, 3)]
+    if platform.settings.is_sqlite:
+        assert opened == []
+    else:
+        assert len(opened) == 2
+        assert all(not session.in_transaction() for session in opened)
+        assert platform.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        with pytest.raises(TypeError):  # no session and no way to open one
+            await ingest.append(None, platform.event_locks, event, "a", batch(4))
 
 
 async def test_appends_wait_for_a_writer_of_the_async_engine(platform: Platform) -> None:

@@ -1,6 +1,6 @@
-"""The append's plain SQL on SQLite writes exactly what its Core statements write: the same
-batches through both, into two copies of one database, stored alike to the byte and read back
-alike through the ORM."""
+"""The append's plain SQL on SQLite (the writer's ``sqlite3`` connection) writes exactly what
+its Core statements write (in a caller's transaction): the same batches through both, into two
+copies of one database, stored alike to the byte and read back alike through the ORM."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, select, text
+from sqlalchemy import select, text
 
 from tests.databases import test_settings
 from tests.events.test_ingest import new_event
 from trackside.events import ingest
 from trackside.events.ingest import IncomingRecord
-from trackside.events.logwrites import CoreWrites, LogWrites, SqliteWrites, writes_for
 from trackside.events.racelog import EventLive, LogRecord, RelaySource
 from trackside.platform import Platform
 
@@ -68,32 +67,26 @@ async def pair(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[tuple[Pla
         await core.close()
 
 
-def _run(
-    writes: type[CoreWrites] | None,
-    event_id: int,
-    source: str,
-    batch: list[IncomingRecord],
-    now: datetime,
-    connection: Connection,
+async def _plain(
+    platform: Platform, event_id: int, source: str, batch: list[IncomingRecord], now: datetime
 ) -> ingest.Ack:
-    chosen: LogWrites = writes(connection) if writes is not None else writes_for(connection)
-    if writes is None:
-        assert isinstance(chosen, SqliteWrites)  # the writer's connection takes the plain SQL
-    return ingest.place(chosen, event_id, source, batch, "node", now)
-
-
-async def _append(
-    platform: Platform,
-    writes: type[CoreWrites] | None,
-    event_id: int,
-    source: str,
-    batch: list[IncomingRecord],
-    now: datetime,
-) -> ingest.Ack:
+    """As the writer runs an append: plain SQL on its ``sqlite3`` connection."""
     writer = platform.event_locks.writer
     assert writer is not None
-    work = partial(_run, writes, event_id, source, batch, now)
+    work = partial(ingest._append_plain, event_id, source, batch, "node", now)
     return await writer.run(work, small=len(batch) <= ingest.ON_LOOP_RECORDS)
+
+
+async def _core(
+    platform: Platform, event_id: int, source: str, batch: list[IncomingRecord], now: datetime
+) -> ingest.Ack:
+    """As an append in a caller's transaction runs: Core on the async engine's connection."""
+    async with platform.db_factory() as db:
+        connection = await db.connection()
+        work = partial(ingest._append_core, event_id, source, batch, "node", now)
+        ack = await connection.run_sync(work)
+        await db.commit()
+        return ack
 
 
 async def _stored(platform: Platform) -> dict[str, list[Any]]:
@@ -118,8 +111,8 @@ async def test_plain_sql_stores_what_core_stores(pair: tuple[Platform, Platform]
     event = await new_event(core)
     assert await new_event(plain) == event
     for source, batch, now in BATCHES:
-        expected = await _append(core, CoreWrites, event, source, batch, now)
-        ack = await _append(plain, None, event, source, batch, now)
+        expected = await _core(core, event, source, batch, now)
+        ack = await _plain(plain, event, source, batch, now)
         assert ack == expected
         assert await _stored(plain) == await _stored(core)
 

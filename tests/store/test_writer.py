@@ -1,6 +1,7 @@
 """The SQLite writer (``store.writer``): a small transaction commits on the event loop when the
 write lock is free, waits its turn in the writer's thread when it is not, and a large one
-always goes to the thread; the loop's commits are checkpointed from the thread."""
+always goes to the thread; the loop's commits are checkpointed from the thread; a transaction
+that raises leaves nothing behind on either plain ``sqlite3`` connection."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
 
 from trackside.store import writer as writer_module
 from trackside.store.writer import SqliteWriter
@@ -26,9 +26,9 @@ async def database(tmp_path: Path) -> Path:
 
 
 def insert(lap: int, threads: list[int]) -> object:
-    def work(connection: Connection) -> int:
+    def work(connection: sqlite3.Connection) -> int:
         threads.append(threading.get_ident())
-        connection.execute(text("INSERT INTO laps VALUES ('12', :lap)"), {"lap": lap})
+        connection.execute("INSERT INTO laps VALUES ('12', ?)", (lap,))
         return lap
 
     return work
@@ -95,3 +95,56 @@ async def test_the_loops_commits_are_checkpointed_from_the_thread(
         await writer.close()
     assert all(thread == threading.get_ident() for thread in threads)
     assert laps(database) == [0, 1, 2, 3, 4]
+
+
+class Broken(Exception):
+    pass
+
+
+def insert_then_fail(lap: int, seen: list[tuple[object, ...]]) -> object:
+    def work(connection: sqlite3.Connection) -> int:
+        connection.execute("INSERT INTO laps VALUES ('12', ?)", (lap,))
+        seen.append(
+            (
+                connection.in_transaction,
+                *(
+                    connection.execute(f"PRAGMA {name}").fetchone()[0]
+                    for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+                ),
+            )
+        )
+        raise Broken
+
+    return work
+
+
+def insert_elsewhere(connection: sqlite3.Connection) -> None:
+    connection.execute("INSERT INTO laps VALUES ('12', 0)")
+    connection.execute("INSERT INTO nowhere VALUES (1)")
+
+
+@pytest.mark.parametrize("small", [True, False])
+async def test_a_failed_transaction_rolls_back_and_the_next_one_commits(
+    database: Path, small: bool
+) -> None:
+    writer = SqliteWriter(str(database))
+    seen: list[tuple[object, ...]] = []
+    threads: list[int] = []
+    try:
+        with pytest.raises(Broken):
+            await writer.run(insert_then_fail(1, seen), small=small)
+        assert laps(database) == []  # rolled back, and the write lock let go:
+        other = sqlite3.connect(database, isolation_level=None, timeout=0)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        other.close()
+        assert await writer.run(insert(2, threads), small=small) == 2
+        # SQLite's own error (not a lock) reaches the caller; the connection goes on.
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await writer.run(insert_elsewhere, small=small)
+        assert await writer.run(insert(3, threads), small=small) == 3
+    finally:
+        await writer.close()
+    assert laps(database) == [2, 3]
+    # In its transaction, with the pragmas of every connection; the loop's never waits.
+    assert seen == [(True, "wal", 1, 1, 0 if small else 30_000)]

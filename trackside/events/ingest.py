@@ -11,20 +11,25 @@ The transaction is one synchronous function (``place``), run on the caller's ``d
 (``run_sync``), or on SQLite by the writer (``store.writer``: on the loop or in one hop to its
 thread) when the caller's ``db`` holds no write of its own that the append must commit with it.
 Its statements are ``events.logwrites``: Core, or plain SQL on the writer's ``sqlite3``
-connection.
+connection. A caller with no session of its own (the relay's lane) passes none and a way to
+open one: on SQLite the writer needs none, and opening and closing one costs more than the
+append.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
 from sqlalchemy import Connection, select
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.events.logwrites import Finish, LogWrites, writes_for
+from trackside.events.logwrites import CoreWrites, Finish, LogWrites, SqliteWrites, instants
 from trackside.events.racelog import LogRecord, RelaySource
 from trackside.store.writer import SqliteWriter
 
@@ -102,24 +107,37 @@ async def acked_seq(db: AsyncSession, event_id: int, source: str) -> int:
 
 
 async def append(
-    db: AsyncSession,
+    db: AsyncSession | None,
     locks: EventLocks,
     event_id: int,
     source: str,
     records: list[IncomingRecord],
+    sessions: Callable[[], AsyncSession] | None = None,
 ) -> Ack:
     """Store the batch and place whatever became contiguous; one transaction, committed
-    (with whatever the caller's ``db`` wrote before) when this returns."""
+    (with whatever the caller's ``db`` wrote before) when this returns. Without a ``db``, one
+    is opened from ``sessions`` (and closed) only if the writer cannot take the append."""
     async with locks(event_id):
-        work = partial(_append, event_id, source, records, locks.node, datetime.now(UTC))
-        if locks.writer is not None and not await _writes_pending(db):
+        now = datetime.now(UTC)
+        if locks.writer is not None and (db is None or not await _writes_pending(db)):
+            work = partial(_append_plain, event_id, source, records, locks.node, now)
             return await locks.writer.run(work, small=len(records) <= ON_LOOP_RECORDS)
-        if db.new or db.dirty or db.deleted:
-            await db.flush()
-        connection = await db.connection()
-        ack = await connection.run_sync(work)
-        await db.commit()
-        return ack
+        core = partial(_append_core, event_id, source, records, locks.node, now)
+        if db is not None:
+            return await _in_session(db, core)
+        if sessions is None:
+            raise TypeError("append needs a db or a way to open one (sessions)")
+        async with sessions() as own:
+            return await _in_session(own, core)
+
+
+async def _in_session(db: AsyncSession, work: Callable[[Connection], Ack]) -> Ack:
+    if db.new or db.dirty or db.deleted:
+        await db.flush()
+    connection = await db.connection()
+    ack = await connection.run_sync(work)
+    await db.commit()
+    return ack
 
 
 async def _writes_pending(db: AsyncSession) -> bool:
@@ -134,7 +152,7 @@ async def _writes_pending(db: AsyncSession) -> bool:
     return bool(raw.driver_connection.in_transaction)
 
 
-def _append(
+def _append_core(
     event_id: int,
     source: str,
     records: list[IncomingRecord],
@@ -142,7 +160,23 @@ def _append(
     now: datetime,
     connection: Connection,
 ) -> Ack:
-    return place(writes_for(connection), event_id, source, records, node, now)
+    return place(CoreWrites(connection), event_id, source, records, node, now)
+
+
+# The writer's instants as SQLAlchemy's SQLite dialect stores them (``logwrites.instants``).
+_SQLITE_INSTANT = instants(SQLiteDialect_pysqlite())
+
+
+def _append_plain(
+    event_id: int,
+    source: str,
+    records: list[IncomingRecord],
+    node: str,
+    now: datetime,
+    connection: sqlite3.Connection,
+) -> Ack:
+    """On the writer's ``sqlite3`` connection, inside its transaction."""
+    return place(SqliteWrites(connection, _SQLITE_INSTANT), event_id, source, records, node, now)
 
 
 def place(

@@ -5,11 +5,11 @@ The placing logic is written once, over ``LogWrites``; two ways run its statemen
 - ``CoreWrites``: SQLAlchemy Core statements, built once. PostgreSQL (where the updates that end
   an append are one round trip), and SQLite through the async engine (aiosqlite: an append in
   the transaction of a caller's ``db`` that wrote first).
-- ``SqliteWrites``: plain SQL and parameter tuples on the ``sqlite3`` connection under the
-  SQLAlchemy one (the writer's, ``store.writer``), inside the transaction it began. A small
-  append there costs a third of the CPU it costs through Core, whose execution machinery
-  (compiled cache lookups, parameter processing, result setup, events) around five statements
-  was most of it; a big batch no longer processes each row's instant.
+- ``SqliteWrites``: plain SQL and parameter tuples on the SQLite writer's ``sqlite3``
+  connection (``store.writer``), inside the transaction it began. A small append there costs a
+  third of the CPU it costs through Core, whose execution machinery (compiled cache lookups,
+  parameter processing, result setup, events) around five statements was most of it; a big
+  batch no longer processes each row's instant.
 
 ``SqliteWrites`` stores every value exactly as Core does: instants through the column type's
 own SQLite bind processor (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC), computed once per append;
@@ -84,22 +84,15 @@ class LogWrites(Protocol):
     def finish(self, end: Finish) -> None: ...
 
 
-def writes_for(connection: Connection) -> LogWrites:
-    """Plain SQL on the driver's connection when it is ``sqlite3``'s; Core otherwise."""
-    driver = connection.connection.driver_connection
-    if isinstance(driver, sqlite3.Connection):
-        return SqliteWrites(driver, _instants(connection.dialect))
-    return CoreWrites(connection)
-
-
 _LIVE = EventLive.__table__
 _SOURCES = RelaySource.__table__
 _LOG = LogRecord.__table__
 
 
 @cache
-def _instants(dialect: Dialect) -> Callable[[datetime], Any]:
-    """How the dialect's SQLAlchemy stores the instant columns (all ``UTCDateTime``)."""
+def instants(dialect: Dialect) -> Callable[[datetime], Any]:
+    """How the dialect's SQLAlchemy stores the instant columns (all ``UTCDateTime``): what
+    ``SqliteWrites`` stores them as, given the SQLite dialect."""
     kind = _LOG.c.stored_at.type
     for column in (_SOURCES.c.last_seen_at, _LIVE.c.last_record_at):
         assert type(column.type) is type(kind)

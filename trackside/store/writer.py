@@ -10,11 +10,13 @@ handing them to a thread and being woken again. If another connection holds the 
 transaction is large, it runs on the writer's own thread and connection instead (one hop),
 which waits for the lock (``busy_timeout``) like every other.
 
-Both connections have the pragmas of every other (``store.db``) and begin with ``BEGIN
-IMMEDIATE``: they take the write lock before their first read, so what they read cannot change
-before they write. The loop's connection never checkpoints the WAL itself (that can mean an
-fsync); every ``CHECKPOINT_EVERY`` of its commits the writer's thread does (``PASSIVE``: it
-waits for no one).
+Both connections are plain ``sqlite3`` ones, with the pragmas of every other (``store.db``):
+through SQLAlchemy, its ``begin()`` and commit cost ten times the SQL of a small append. A
+transaction is ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` if ``fn`` raises): it takes the
+write lock before its first read, so what it reads cannot change before it writes. The loop's
+connection never checkpoints the WAL itself (that can mean an fsync); every
+``CHECKPOINT_EVERY`` of its commits the writer's thread does (``PASSIVE``: it waits for no
+one).
 """
 
 from __future__ import annotations
@@ -24,11 +26,9 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import make_url
 
 from trackside.store.db import sqlite_pragmas
 
@@ -42,11 +42,10 @@ class SqliteWriter:
     writer's thread."""
 
     def __init__(self, database: str) -> None:
-        self._engine = _engine(database)
+        self._database = database
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-        self._connection: Connection | None = None
-        self._now_engine = _engine(database, on_loop=True)
-        self._now_connection: Connection | None = None
+        self._connection: sqlite3.Connection | None = None  # the thread's
+        self._now_connection: sqlite3.Connection | None = None  # the loop's
         self._commits = 0  # on the loop's connection since the last checkpoint
         self._checkpoint: asyncio.Future[None] | None = None
         self._closed = threading.Event()
@@ -62,29 +61,24 @@ class SqliteWriter:
             return None
         return cls(parsed.database)
 
-    async def run(self, fn: Callable[[Connection], T], small: bool = True) -> T:
+    async def run(self, fn: Callable[[sqlite3.Connection], T], small: bool = True) -> T:
         """``fn`` in one transaction: committed if it returns, rolled back if it raises.
         ``small``: few enough rows to commit on the event loop's thread if the write lock is
         free at once (``fn`` may then be called twice: it must only write through the
         connection)."""
         if small and not self._closed.is_set():
+            if self._now_connection is None:
+                self._now_connection = _connect(self._database, on_loop=True)
             try:
-                result = self._transaction_now(fn)
-            except OperationalError as exc:
+                result = _transaction(self._now_connection, fn)
+            except sqlite3.OperationalError as exc:
                 if not _locked(exc):
                     raise
             else:
                 self._committed_now()
                 return result
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._transaction, fn)
-
-    def _transaction_now(self, fn: Callable[[Connection], T]) -> T:
-        connection = self._now_connection
-        if connection is None or connection.invalidated:
-            connection = self._now_connection = self._now_engine.connect()
-        with connection.begin():
-            return fn(connection)
+        return await loop.run_in_executor(self._thread, self._in_thread, fn)
 
     def _committed_now(self) -> None:
         self._commits += 1
@@ -102,30 +96,22 @@ class SqliteWriter:
     def _wal_checkpoint(self) -> None:
         if self._closed.is_set():
             return
-        # On the driver's connection: through SQLAlchemy it would begin a transaction first
-        # (and this one would hold the write lock).
-        driver = self._connect().connection.driver_connection
-        assert driver is not None
-        driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        self._connect().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
-    def _transaction(self, fn: Callable[[Connection], T]) -> T:
+    def _in_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed.is_set():
             raise RuntimeError("the SQLite writer is closed")
-        connection = self._connect()
-        with connection.begin():
-            return fn(connection)
+        return _transaction(self._connect(), fn)
 
-    def _connect(self) -> Connection:
-        connection = self._connection
-        if connection is None or connection.invalidated:
-            connection = self._connection = self._engine.connect()
-        return connection
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = _connect(self._database)
+        return self._connection
 
     async def close(self) -> None:
         if self._now_connection is not None:
             self._now_connection.close()
             self._now_connection = None
-        self._now_engine.dispose()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._close)
         self._thread.shutdown(wait=True)
@@ -135,40 +121,33 @@ class SqliteWriter:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        self._engine.dispose()
 
 
-def _locked(exc: OperationalError) -> bool:
-    message = str(exc.orig).lower()
+def _transaction(connection: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    connection.execute("BEGIN IMMEDIATE")  # a lock it cannot take raises: nothing began
+    try:
+        result = fn(connection)
+        connection.execute("COMMIT")
+    except BaseException:
+        # A failed COMMIT (busy) leaves the transaction open too: the connection is reused.
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc).lower()
     return "locked" in message or "busy" in message
 
 
-def _engine(database: str, on_loop: bool = False) -> Engine:
-    # One connection, only ever used by one thread (the writer's, or the loop's).
-    engine = create_engine(f"sqlite:///{database}", poolclass=StaticPool)
-    event.listen(engine, "connect", _connect_on_loop if on_loop else _connect)
-    event.listen(engine, "begin", _begin)
-    return engine
-
-
-def _connect(dbapi_connection: Any, record: Any) -> None:
-    sqlite_pragmas(dbapi_connection, record)
-    # The driver's own transaction handling would BEGIN (deferred) only at the first write.
-    dbapi_connection.isolation_level = None
-
-
-def _connect_on_loop(dbapi_connection: Any, record: Any) -> None:
-    _connect(dbapi_connection, record)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=0")  # never wait on the loop: the thread will
-    cursor.execute("PRAGMA wal_autocheckpoint=0")  # nor fsync there: see CHECKPOINT_EVERY
-    cursor.close()
-
-
-def _begin(connection: Connection) -> None:
-    # On the driver's connection: through SQLAlchemy's execution this was a sixth of a small
-    # append's CPU. A lock it cannot take raises as SQLAlchemy would (``_locked``).
-    try:
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-    except sqlite3.OperationalError as exc:
-        raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+def _connect(database: str, on_loop: bool = False) -> sqlite3.Connection:
+    # ``isolation_level=None``: the driver's own transaction handling would BEGIN (deferred)
+    # only at the first write. Only ever used by one thread at a time (the writer's, or the
+    # loop's; a platform may be closed from another thread than it wrote from).
+    connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    sqlite_pragmas(connection, None)
+    if on_loop:
+        connection.execute("PRAGMA busy_timeout=0")  # never wait on the loop: the thread will
+        connection.execute("PRAGMA wal_autocheckpoint=0")  # nor fsync there: CHECKPOINT_EVERY
+    return connection

@@ -29,12 +29,15 @@ async def append_records(
 
 
 async def append_batch(
-    platform: Platform, db: AsyncSession, event_id: int, body: RelayBatchIn
+    platform: Platform, db: AsyncSession | None, event_id: int, body: RelayBatchIn
 ) -> RelayAckOut:
     """What a relay's POST of records does once it is allowed and its body is valid (the
-    route's, and ``api.relay_lane``'s for the relay's steady state)."""
+    route's, and ``api.relay_lane``'s for the relay's steady state). ``db`` None: a session
+    is opened only if the append needs one (``ingest.append``)."""
     records = [ingest.IncomingRecord(r.seq, r.received_at, r.type, r.data) for r in body.records]
-    ack = await ingest.append(db, platform.event_locks, event_id, body.source, records)
+    ack = await ingest.append(
+        db, platform.event_locks, event_id, body.source, records, platform.db_factory
+    )
     if ack.placed:
         await platform.processors.record_arrived(event_id, ack.records)
     return RelayAckOut(
