@@ -14,9 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.api.world import World
 from trackside.accounts.principals import CallerCache
 from trackside.accounts.ratelimit import InMemoryRateLimiter
-from trackside.api.deps import relay_limit_key
+from trackside.api.deps import EventRef, relay_event_key, relay_limit_key
 from trackside.api.relay_lane import RelayLane
+from trackside.errors import NotFound
 from trackside.events import ingest
+from trackside.events.routes.relay import append_records
+from trackside.events.schemas import RelayBatchIn
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -232,3 +235,61 @@ async def test_a_relay_that_drops_mid_body_stores_nothing(app: FastAPI, world: W
     ]
     async with world.platform.db_factory() as db:
         assert await ingest.acked_seq(db, event, "rmonitor") == 3
+
+
+async def test_an_empty_batch_is_acknowledged_by_the_lane_and_the_route(
+    app: FastAPI, world: World
+) -> None:
+    """A relay with nothing new may post no records (a keep-alive): it gets where it stands."""
+    event = world.ids["public"]
+    token = world.tokens["client_relay"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    path = f"/relay/events/{event}/records"
+    empty = orjson.dumps({"source": "rest", "records": []})
+    world.platform.relay_callers = CallerCache()  # the first POST goes through the route
+    first = await world.client.post(path, content=empty, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"source": "rest", "stored": 0, "duplicates": 0, "acked_seq": 0}
+    assert (await world.client.post(path, content=batch(1), headers=headers)).status_code == 200
+    lane = RelayLane(Route(), 1_000_000)
+    status, body = await call(lane, app, event, empty, token)
+    assert lane.app.bodies == []  # answered by the lane
+    assert (status, orjson.loads(body)["acked_seq"]) == (200, 0)
+    status, body = await call(
+        lane, app, event, orjson.dumps({"source": "rmonitor", "records": []}), token
+    )
+    assert (status, orjson.loads(body)) == (
+        200,
+        {"source": "rmonitor", "stored": 0, "duplicates": 0, "acked_seq": 3},
+    )
+
+
+async def test_an_event_deleted_while_its_relay_is_cached_is_not_found(
+    app: FastAPI, world: World
+) -> None:
+    """The caller's right to the event is kept for seconds; the event may go meanwhile: the
+    lane and the route both answer 404, nothing is stored, and the server stays up."""
+    event = world.ids["public"]
+    token = world.tokens["client_relay"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    path = f"/relay/events/{event}/records"
+    assert (await world.client.post(path, content=batch(1), headers=headers)).status_code == 200
+    deleted = await world.client.delete(f"/events/{event}", headers=world.auth("admin"))
+    assert deleted.status_code == 204
+    caller = world.platform.relay_callers.cached(
+        token, world.platform.tokens, world.platform.db_factory
+    )
+    assert caller is not None and relay_event_key(event) in caller.allowed  # still kept
+    lane = RelayLane(Route(), 1_000_000)
+    status, reply = await call(lane, app, event, batch(4), token)
+    assert (status, reply) == (299, b"route")  # left to the route
+    assert relay_event_key(event) not in caller.allowed
+    response = await world.client.post(path, content=batch(4), headers=headers)
+    assert response.status_code == 404, response.text
+    # The route itself, with the right still kept (as the lane leaves it to the route).
+    ref = caller.allowed[relay_event_key(event)] = EventRef(event)
+    body = RelayBatchIn.model_validate_json(batch(4))
+    async with world.platform.db_factory() as db:
+        with pytest.raises(NotFound):
+            await append_records(body, ref, caller, caller.principal, db, world.platform)
+    assert relay_event_key(event) not in caller.allowed

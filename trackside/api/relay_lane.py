@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trackside.api.deps import relay_event_key, relay_limit_key
-from trackside.events.routes.relay import append_batch
+from trackside.events.routes.relay import EVENT_GONE, append_batch
 from trackside.events.schemas import RelayBatchIn
 
 if TYPE_CHECKING:
@@ -104,7 +104,12 @@ class RelayLane:
         if await platform.limiter.hit(key, limit, window) is not None:
             return None  # limited: the route counts it again (no change) and says so
         # No session of its own: on SQLite the writer stores the batch without one.
-        ack = await append_batch(platform, None, event_id, batch)
+        try:
+            ack = await append_batch(platform, None, event_id, batch)
+        except EVENT_GONE:
+            # Deleted since its right was kept: the route asks again and answers (404).
+            caller.allowed.pop(relay_event_key(event_id), None)
+            return None
         return ack.model_dump_json().encode()
 
 

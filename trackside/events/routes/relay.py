@@ -2,30 +2,51 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trackside.api.deps import DbDep, PlatformDep, RelayEvent, RelayWriter
+from trackside.api.deps import (
+    DbDep,
+    PlatformDep,
+    RelayCaller,
+    RelayEvent,
+    RelayWriter,
+    relay_event_key,
+)
 from trackside.events import ingest
+from trackside.events import service as events
 from trackside.events.schemas import RelayAckOut, RelayBatchIn, Source
 from trackside.platform import Platform
 
 router = APIRouter(prefix="/relay", tags=["relay"])
+
+# What the append raises when the event's row is gone: deleted after the caller's right to send
+# its records was kept with the cached caller (``accounts.principals.CallerCache``).
+EVENT_GONE = (sqlite3.IntegrityError, IntegrityError)
 
 
 @router.post("/events/{eventId}/records", response_model=RelayAckOut)
 async def append_records(
     body: RelayBatchIn,
     event: RelayEvent,
+    caller: RelayCaller,
     _: RelayWriter,
     db: DbDep,
     platform: PlatformDep,
 ) -> RelayAckOut:
     """Append a batch to the event's log (durable before the reply); re-sent records are
     acknowledged, not stored twice. ``acked_seq``: every seq up to it is stored."""
-    return await append_batch(platform, db, event.id, body)
+    try:
+        return await append_batch(platform, db, event.id, body)
+    except EVENT_GONE:
+        caller.allowed.pop(relay_event_key(event.id), None)  # asked again next time
+        await db.rollback()
+        await events.get_event(db, event.id)  # deleted meanwhile: 404
+        raise
 
 
 async def append_batch(
