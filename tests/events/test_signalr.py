@@ -290,7 +290,9 @@ async def test_node_client_follows_a_race_and_resumes_after_a_restart(
             assert client.board.fulls == 1  # the full payload came with the subscription
             await post_lines(world.client, relay, event, lines[1500:2500], 50, first_seq=1501)
             await caught_up(client)
-            assert client.board.incrementals > 10
+            # Followed by incremental payloads too (as many as the hub sent: posts that come
+            # faster than it sends are merged into one).
+            assert client.board.incrementals > 0
         # The server went away; it comes back on the same port. The client reconnects by
         # itself, follows the event again and starts over from a full payload.
         await client.expect("reconnecting")
