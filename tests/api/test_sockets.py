@@ -4,13 +4,15 @@ text messages it was, with and without permessage-deflate, at every frame-length
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 
 import pytest
 import websockets
 from fastapi import FastAPI, WebSocket
 
 from tests.events.livefeed import serving
-from trackside.events.fanout import FRAMES_EXTENSION, Outgoing
+from trackside.events.fanout import FRAMES_EXTENSION, Outgoing, Viewer
 from trackside.live.wsframes import DeflateGroups
 
 # 125, 126 and 65,536 bytes are where a frame's length takes 7, 16 and 64 bits.
@@ -120,3 +122,46 @@ async def test_a_shared_compression_reaches_every_client_intact() -> None:
         "permessage-deflate" in client.response.headers["Sec-WebSocket-Extensions"]
         for client in clients
     )
+
+
+async def test_a_full_socket_falls_back_to_asgi_and_comes_back_intact() -> None:
+    """A viewer that stops reading: its buffer fills, direct writes are refused and its texts
+    queue for ASGI (the library's compressor: a standby while the socket was in a group);
+    once it reads again, direct writes and the shared compression resume. Both viewers, the
+    slow and the quick one, read every text in order."""
+    writers: list[tuple[WebSocket, object]] = []
+    done = asyncio.Event()
+    groups = DeflateGroups(regroup_s=0.0)
+    rng = random.Random(7)
+    texts = [json.dumps({"n": n, "pad": f"{rng.getrandbits(4 * 8_000):x}"}) for n in range(1_200)]
+    async with serving(group_app(writers, done)) as host:
+        slow = await websockets.connect(f"ws://{host}/group", max_size=None, max_queue=None)
+        quick = await websockets.connect(f"ws://{host}/group", max_size=None)
+        while len(writers) < 2:
+            await asyncio.sleep(0.01)
+        viewers = [Viewer(websocket) for websocket, _ in writers]
+        slow.transport.pause_reading()  # reads nothing for now
+        got: dict[str, list[str]] = {"quick": []}
+
+        async def read_quick() -> None:
+            while len(got["quick"]) < len(texts):
+                got["quick"].append(await quick.recv())
+
+        reader = asyncio.create_task(read_quick())
+        queued = 0
+        for n, text in enumerate(texts):
+            if n == 1_000:  # the slow viewer reads again: its socket drains
+                slow.transport.resume_reading()
+            outgoing = Outgoing(text, None, groups.next_round())
+            for viewer in viewers:
+                viewer.push(outgoing)
+            queued = max(queued, viewers[0].behind)
+            await asyncio.sleep(0)
+        got["slow"] = [await asyncio.wait_for(slow.recv(), 30) for _ in texts]
+        await asyncio.wait_for(reader, 30)
+        done.set()
+        for client in (slow, quick):
+            await client.close()
+    assert queued > 0  # the slow socket was full at some point: texts went through ASGI
+    assert got["slow"] == texts
+    assert got["quick"] == texts
