@@ -19,6 +19,7 @@ from trackside.accounts.principals import CallerCache, client_grant
 from trackside.accounts.roles import Role
 from trackside.api.app import create_app
 from trackside.config import Settings
+from trackside.events.routes.stream import get_channels
 from trackside.live.patch import apply_patch
 
 RACE_DAY = [
@@ -295,3 +296,38 @@ async def test_a_revoked_relay_client_is_refused_within_the_recheck(world: World
         await clients.revoke(db, client_id)
     await asyncio.sleep(0.45)
     assert await status(headers) == 401
+
+
+async def test_viewers_joining_together_share_one_compressed_snapshot(
+    app: FastAPI, world: World
+) -> None:
+    """Browsers offer permessage-deflate: viewers that connect at the same version get the
+    snapshot compressed once for all of them, then follow the patches, each board right."""
+    event = world.ids["public"]
+    lines = capture_lines(*RACE_DAY)
+    relay = world.tokens["client_relay"]
+    await post_lines(world.client, relay, event, lines[:1500])
+    url = lambda host: f"ws://{host}/ws/events/{event}"  # noqa: E731
+    async with serving(app) as host:
+        clients = [await websockets.connect(url(host), compression="deflate") for _ in range(4)]
+        try:
+            boards = [orjson.loads(await client.recv())["data"] for client in clients]
+            assert all(board == boards[0] for board in boards)
+            first = boards[0]["version"]
+            channel = get_channels(app)._channels[event]
+            assert channel._made is not None
+            assert channel._made[1].deflate is not None
+            assert channel._made[1].deflate.compressed == 1  # once for the four
+            await post_lines(world.client, relay, event, lines[1500:1800], 30, first_seq=1501)
+            final = (await world.client.get(f"/events/{event}/live")).json()
+            for index, client in enumerate(clients):
+                while boards[index]["version"] < final["version"]:
+                    message = orjson.loads(await asyncio.wait_for(client.recv(), 10))
+                    if message["type"] == "patch":
+                        boards[index] = apply_patch(boards[index], message)
+                assert boards[index] == final
+            # Each patch compressed once for the four (pings aside: none within 20 s).
+            assert channel.deflate.compressed == final["version"] - first
+        finally:
+            for client in clients:
+                await client.close()

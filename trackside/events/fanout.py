@@ -244,10 +244,13 @@ class Channel:
                 self._snapshot(viewer, message)
 
     def _snapshot(self, viewer: Viewer, message: Message) -> None:
-        """Send ``message``, encoded once for every viewer that gets it."""
+        """Send ``message``, encoded once for every viewer that gets it, and compressed once
+        for those that get it before anything else (viewers that join together, everyone at a
+        new epoch): its own deflate groups, whose first message it is."""
         made = self._made
         if made is None or made[0] is not message:
-            made = self._made = (message, Outgoing.of(message))
+            outgoing = Outgoing(message.text, message.data, DeflateGroups())
+            made = self._made = (message, outgoing)
         viewer.snapshot(message, made[1])
 
     def _snapshot_all(self) -> None:
@@ -256,6 +259,7 @@ class Channel:
         message = self.processor.state.snapshot_message()
         for viewer in tuple(self.viewers):
             self._snapshot(viewer, message)
+        self.deflate.restart()  # everyone starts over: the next patch gathers them again
 
     # The task.
 
@@ -318,6 +322,7 @@ class Channel:
         for viewer in tuple(self.viewers):
             if viewer.epoch != envelope.epoch or viewer.version < envelope.version:
                 self._snapshot(viewer, message)
+        self.deflate.restart()
 
     def _ended_epoch(self, epoch: int) -> None:
         """The processor of ``epoch`` stopped: its final state, fresh, for every viewer."""

@@ -99,10 +99,20 @@ class DeflateGroups:
     def next_round(self) -> DeflateGroups:
         """Call before each broadcast; the groups to send it with."""
         if self.strays and self._clock() - self._started >= self._regroup_s:
-            self._groups = {}
-            self._started = self._clock()
-            self.strays = 0
+            self.restart()
         return self
+
+    @property
+    def compressed(self) -> int:
+        """Messages compressed by the current groups (each once, for all their sockets)."""
+        return sum(group.count for group in self._groups.values())
+
+    def restart(self) -> None:
+        """New groups from the next broadcast on (everyone just had a message of their own,
+        e.g. a new epoch's snapshot)."""
+        self._groups = {}
+        self._started = self._clock()
+        self.strays = 0
 
     def group(self, settings: Settings) -> DeflateGroup:
         group = self._groups.get(settings)
