@@ -617,7 +617,8 @@ def run_trackside(
             args.settle_ms / 1000,
             args.deflate,
         )
-        run.connect()
+        with profiling(args.profile, server.pid, f"connect-{size}"):
+            run.connect()
 
         # Each update's whole request is made before the clock starts, as the baseline's
         # side-channel bytes are: what is timed is the server, not an HTTP client's own work.

@@ -24,6 +24,7 @@ from trackside.events.classification import Desk
 from trackside.events.ingest import EventLocks
 from trackside.events.lognotices import LogNotices
 from trackside.events.manager import ProcessorManager
+from trackside.events.service import WatchScopes
 from trackside.iracing.background import BackgroundSync
 from trackside.iracing.connections import IRacing
 from trackside.judging import claims as judging_claims
@@ -64,6 +65,7 @@ class Platform:
     claim_sources: tuple[judging_claims.ClaimSource, ...] = ()
     judging_locks: EventLocks = field(default_factory=EventLocks)
     relay_callers: CallerCache = field(default_factory=CallerCache)  # the relay's hot path
+    watch_scopes: WatchScopes = field(default_factory=WatchScopes)  # live viewers' crowds
 
     @classmethod
     async def start(cls, settings: Settings, *, with_keys: bool = True) -> Platform:

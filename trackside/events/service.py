@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import Select, false, or_, select
@@ -23,6 +26,9 @@ async def get_organization(db: AsyncSession, organization_id: int) -> Organizati
     if org is None:
         raise NotFound(f"no organization {organization_id}")
     return org
+
+
+MAX_WATCH_SCOPES = 10_000  # events kept by WatchScopes before it starts afresh
 
 
 def organizations_query() -> Select[tuple[Organization]]:
@@ -84,11 +90,55 @@ async def watchable_event(db: AsyncSession, event_id: int, principal: Principal 
     Raises NotFound, Unauthenticated (a private event and no token) or Forbidden.
     """
     event = await get_event(db, event_id)
-    if not roles.can_read_live(principal, scope(event)):
-        if principal is None:
-            raise Unauthenticated(f"event {event_id} is private: send a token")
-        raise Forbidden(f"event {event_id} is private")
+    check_watchable(scope(event), principal)
     return event
+
+
+def check_watchable(event: EventScope, principal: Principal | None) -> None:
+    """The rule itself: Unauthenticated (a private event and no token) or Forbidden."""
+    if not roles.can_read_live(principal, event):
+        if principal is None:
+            raise Unauthenticated(f"event {event.id} is private: send a token")
+        raise Forbidden(f"event {event.id} is private")
+
+
+class WatchScopes:
+    """What the watch rule needs of each event (``EventScope``), read at most once per
+    ``ttl_s``: a crowd opening the live board at a race start is one query, not one per viewer
+    (concurrent asks share it). A change of visibility reaches new viewers within ``ttl_s``."""
+
+    def __init__(self, ttl_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._known: dict[int, tuple[EventScope | None, float]] = {}
+        self._asking: dict[int, asyncio.Future[EventScope | None]] = {}
+
+    async def get(
+        self, db_factory: Callable[[], AbstractAsyncContextManager[AsyncSession]], event_id: int
+    ) -> EventScope | None:
+        """The event's scope; None when there is no such event."""
+        known = self._known.get(event_id)
+        if known is not None and self._clock() < known[1]:
+            return known[0]
+        asking = self._asking.get(event_id)
+        if asking is not None:
+            return await asyncio.shield(asking)
+        asking = self._asking[event_id] = asyncio.get_running_loop().create_future()
+        try:
+            async with db_factory() as db:
+                event = await find_event(db, event_id)
+            found = None if event is None else scope(event)
+        except BaseException as exc:
+            asking.set_exception(exc)
+            asking.exception()  # retrieved: nobody else may be waiting
+            raise
+        finally:
+            del self._asking[event_id]
+        if len(self._known) >= MAX_WATCH_SCOPES:
+            self._known.clear()
+        self._known[event_id] = (found, self._clock() + self.ttl_s)
+        asking.set_result(found)
+        return found
 
 
 async def find_event(db: AsyncSession, event_id: int) -> Event | None:

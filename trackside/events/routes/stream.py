@@ -50,26 +50,31 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 
 
 async def authorize(platform: Platform, websocket: WebSocket, event_id: int) -> int | None:
-    """None when the caller may watch the event (``events.service.watchable_event``, the rule
-    of every live route), else the close code to answer with."""
-    async with platform.db_factory() as db:
-        if await events.find_event(db, event_id) is None:
-            return CLOSE_NOT_FOUND  # the same object is read again below, from the session
-        principal = None
-        token = bearer_token(websocket)
-        if token is not None:
+    """None when the caller may watch the event (``events.service.check_watchable``, the rule
+    of every live route), else the close code to answer with. Without a token the event is
+    read through ``WatchScopes``: a crowd connecting at once asks the database once."""
+    token = bearer_token(websocket)
+    try:
+        if token is None:
+            found = await platform.watch_scopes.get(platform.db_factory, event_id)
+            if found is None:
+                return CLOSE_NOT_FOUND
+            events.check_watchable(found, None)
+            return None
+        async with platform.db_factory() as db:
+            if await events.find_event(db, event_id) is None:
+                return CLOSE_NOT_FOUND  # the same object is read again below, from the session
             try:
                 principal = await principals.load_principal(db, await platform.tokens.verify(token))
             except (InvalidToken, ServiceError):
                 return CLOSE_UNAUTHORIZED
-        try:
             await events.watchable_event(db, event_id, principal)
-        except NotFound:
-            return CLOSE_NOT_FOUND
-        except Unauthenticated:
-            return CLOSE_UNAUTHORIZED
-        except Forbidden:
-            return CLOSE_FORBIDDEN
+    except NotFound:
+        return CLOSE_NOT_FOUND
+    except Unauthenticated:
+        return CLOSE_UNAUTHORIZED
+    except Forbidden:
+        return CLOSE_FORBIDDEN
     return None
 
 
