@@ -4,7 +4,9 @@ stored seq that spares the gap query; on both databases."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trackside.config import Settings
 from trackside.events import ingest
 from trackside.events.ingest import IncomingRecord
+from trackside.events.logwrites import CoreWrites
 from trackside.events.models import Event, Organization
 from trackside.events.racelog import EventLive, LogRecord, RelaySource
 from trackside.platform import Platform
@@ -183,3 +186,29 @@ async def test_any_arrival_order_places_one_source_in_seq_order(
     stored = max(seq for seqs in batches for seq in seqs)
     assert await _log(platform, event) == [("a", seq, seq) for seq in range(1, stored + 1)]
     assert await _source(platform, event, "a") == (stored, stored)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_nodes_appending_an_events_first_records_at_once_both_store(
+    platform: Platform,
+) -> None:
+    """Two nodes (no lock shared in memory) each append the event's very first records: the
+    second waits for the first's transaction, then places its records after them."""
+    event = await new_event(platform)
+    now = datetime.now(UTC)
+
+    def first(source: str, seqs: tuple[int, ...], node: str) -> Callable[[Any], ingest.Ack]:
+        return lambda c: ingest.place(CoreWrites(c), event, source, batch(*seqs), node, now)
+
+    async with platform.engine.connect() as a, platform.engine.connect() as b:
+        await a.begin()
+        ack_a = await a.run_sync(first("a", (1, 2), "node-a"))
+        await b.begin()
+        racing = asyncio.create_task(b.run_sync(first("b", (1,), "node-b")))
+        await asyncio.sleep(0.3)
+        assert not racing.done()  # waits on node a's event_live row
+        await a.commit()
+        ack_b = await asyncio.wait_for(racing, 10)
+        await b.commit()
+    assert (ack_a.placed, ack_b.placed) == (2, 1)
+    assert await _log(platform, event) == [("a", 1, 1), ("a", 2, 2), ("b", 1, 3)]

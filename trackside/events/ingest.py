@@ -190,15 +190,14 @@ def place(
     """The append in the caller's transaction, through ``writes``. The event's ``event_live``
     row is locked first (PostgreSQL: across nodes; SQLite: the writer holds the write lock)."""
     tail = writes.tail(event_id, source)
-    if tail is None:  # the event's first record
+    if tail is None:
+        # The event's first record, here or on another node at the same moment: the row is
+        # made unless it is there (then after that node's transaction), and read locked.
         writes.new_live(event_id)
-        base, known, stored = 0, None, 0
-        found = writes.source(event_id, source)
-        if found is not None:
-            known, stored = found
-    else:
-        base, known, stored_or_none = tail
-        stored = stored_or_none or 0
+        tail = writes.tail(event_id, source)
+        assert tail is not None
+    base, known, stored_or_none = tail
+    stored = stored_or_none or 0
     before = known or 0
 
     by_seq: dict[int, IncomingRecord] = {}

@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trackside.events.lognotices import NOTICE, payload, send
 from trackside.events.racelog import EventLive, LogRecord, RelaySource
@@ -67,10 +68,9 @@ class LogWrites(Protocol):
     def tail(self, event_id: int, source: str) -> Tail | None:
         """None: the event has no ``event_live`` row yet."""
 
-    def new_live(self, event_id: int) -> None: ...
-
-    def source(self, event_id: int, source: str) -> tuple[int, int] | None:
-        """The source's acked_seq and stored_seq, if it has a row."""
+    def new_live(self, event_id: int) -> None:
+        """The event's ``event_live`` row, unless it is there (made by another node meanwhile:
+        then once that node's transaction ends)."""
 
     def stored_after(self, event_id: int, source: str, before: int) -> set[int]:
         """The source's stored seqs above ``before``."""
@@ -115,9 +115,6 @@ class SqliteWrites:
     def new_live(self, event_id: int) -> None:
         self._db.execute(_SQL_NEW_LIVE, (event_id,))
 
-    def source(self, event_id: int, source: str) -> tuple[int, int] | None:
-        return self._db.execute(_SQL_READ_SOURCE, (event_id, source)).fetchone()  # type: ignore[no-any-return]
-
     def stored_after(self, event_id: int, source: str, before: int) -> set[int]:
         return {seq for (seq,) in self._db.execute(_SQL_STORED_AFTER, (event_id, source, before))}
 
@@ -156,9 +153,9 @@ _SQL_READ = (
     " ON relay_sources.event_id = event_live.event_id AND relay_sources.source = ?"
     " WHERE event_live.event_id = ?"
 )
-_SQL_NEW_LIVE = "INSERT INTO event_live (event_id, live, log_length) VALUES (?, 0, 0)"
-_SQL_READ_SOURCE = (
-    "SELECT acked_seq, stored_seq FROM relay_sources WHERE event_id = ? AND source = ?"
+_SQL_NEW_LIVE = (
+    "INSERT INTO event_live (event_id, live, log_length) VALUES (?, 0, 0)"
+    " ON CONFLICT (event_id) DO NOTHING"
 )
 _SQL_STORED_AFTER = "SELECT seq FROM event_log WHERE event_id = ? AND source = ? AND seq > ?"
 _SQL_STORE = (
@@ -192,11 +189,7 @@ class CoreWrites:
         return None if row is None else (row.log_length, row.acked_seq, row.stored_seq)
 
     def new_live(self, event_id: int) -> None:
-        self._c.execute(_NEW_LIVE, {"e": event_id})
-
-    def source(self, event_id: int, source: str) -> tuple[int, int] | None:
-        row = self._c.execute(_READ_SOURCE, {"e": event_id, "s": source}).first()
-        return None if row is None else (row.acked_seq, row.stored_seq)
+        self._c.execute(_new_live(self._c.dialect.name), {"e": event_id})
 
     def stored_after(self, event_id: int, source: str, before: int) -> set[int]:
         key = {"e": event_id, "s": source, "before": before}
@@ -262,8 +255,6 @@ _READ = (
     .where(_LIVE.c.event_id == bindparam("e"))
     .with_for_update(of=_LIVE)
 )
-_READ_SOURCE = select(_SOURCES.c.acked_seq, _SOURCES.c.stored_seq).where(_THIS_SOURCE)
-_NEW_LIVE = insert(_LIVE).values(event_id=bindparam("e"), live=False, log_length=0)
 _STORED_AFTER = select(_LOG.c.seq).where(_THIS_LOG, _LOG.c.seq > bindparam("before"))
 _STORE = insert(_LOG)
 _PLACE_STORED = (
@@ -286,6 +277,14 @@ _LENGTH_AND_LAST = _GROWN.values(
     log_length=bindparam("length"),
     last_record_at=bindparam("now", type_=_LIVE.c.last_record_at.type),
 )
+
+
+@cache
+def _new_live(dialect: str) -> Executable:
+    """The ``event_live`` row, doing nothing if it is there (both dialects say it alike)."""
+    made = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"event_id": bindparam("e"), "live": False, "log_length": 0}
+    return made(_LIVE).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
 
 
 @cache
