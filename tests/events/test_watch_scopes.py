@@ -105,3 +105,26 @@ async def test_the_live_socket_admits_and_refuses_anonymous_viewers_by_it(
             with pytest.raises(websockets.ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), 10)
             assert ws.close_code == 4401
+
+
+async def test_a_viewer_gone_while_asking_does_not_fail_the_others(world: World) -> None:
+    """The read is shared, not owned by the first viewer to ask: that one's socket closing
+    (its task cancelled) leaves the read running for everyone else."""
+    scopes = WatchScopes()
+    release = asyncio.Event()
+
+    @asynccontextmanager
+    async def slow() -> AsyncIterator[AsyncSession]:
+        await release.wait()
+        async with world.platform.db_factory() as db:
+            yield db
+
+    first = asyncio.create_task(scopes.get(slow, world.ids["public"]))
+    await asyncio.sleep(0.01)
+    other = asyncio.create_task(scopes.get(slow, world.ids["public"]))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    release.set()
+    found = await asyncio.wait_for(other, 10)
+    assert found is not None and found.visibility == "public"
+    assert first.cancelled()

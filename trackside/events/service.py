@@ -18,6 +18,8 @@ from trackside.events.models import Event, Organization
 from trackside.events.racelog import EventLive
 from trackside.store import rows as store_rows
 
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
 # --- organizations -------------------------------------------------------------------------
 
 
@@ -26,9 +28,6 @@ async def get_organization(db: AsyncSession, organization_id: int) -> Organizati
     if org is None:
         raise NotFound(f"no organization {organization_id}")
     return org
-
-
-MAX_WATCH_SCOPES = 10_000  # events kept by WatchScopes before it starts afresh
 
 
 def organizations_query() -> Select[tuple[Organization]]:
@@ -102,43 +101,47 @@ def check_watchable(event: EventScope, principal: Principal | None) -> None:
         raise Forbidden(f"event {event.id} is private")
 
 
+MAX_WATCH_SCOPES = 10_000  # events kept by WatchScopes before it starts afresh
+
+
 class WatchScopes:
     """What the watch rule needs of each event (``EventScope``), read at most once per
-    ``ttl_s``: a crowd opening the live board at a race start is one query, not one per viewer
-    (concurrent asks share it). A change of visibility reaches new viewers within ``ttl_s``."""
+    ``ttl_s``: a crowd opening the live board at a race start is one query, not one per viewer.
+    Concurrent asks share one read, in a task of its own, so a viewer that goes away meanwhile
+    does not cancel it for the others. A change of visibility reaches new viewers within
+    ``ttl_s``."""
 
     def __init__(self, ttl_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self._clock = clock
         self._known: dict[int, tuple[EventScope | None, float]] = {}
-        self._asking: dict[int, asyncio.Future[EventScope | None]] = {}
+        self._asking: dict[int, asyncio.Task[EventScope | None]] = {}
 
-    async def get(
-        self, db_factory: Callable[[], AbstractAsyncContextManager[AsyncSession]], event_id: int
-    ) -> EventScope | None:
+    async def get(self, db_factory: SessionFactory, event_id: int) -> EventScope | None:
         """The event's scope; None when there is no such event."""
         known = self._known.get(event_id)
         if known is not None and self._clock() < known[1]:
             return known[0]
         asking = self._asking.get(event_id)
-        if asking is not None:
-            return await asyncio.shield(asking)
-        asking = self._asking[event_id] = asyncio.get_running_loop().create_future()
-        try:
-            async with db_factory() as db:
-                event = await find_event(db, event_id)
-            found = None if event is None else scope(event)
-        except BaseException as exc:
-            asking.set_exception(exc)
-            asking.exception()  # retrieved: nobody else may be waiting
-            raise
-        finally:
-            del self._asking[event_id]
+        if asking is None:
+            asking = self._asking[event_id] = asyncio.create_task(self._read(db_factory, event_id))
+            asking.add_done_callback(lambda done: self._asked(event_id, done))
+        return await asyncio.shield(asking)
+
+    async def _read(self, db_factory: SessionFactory, event_id: int) -> EventScope | None:
+        async with db_factory() as db:
+            event = await find_event(db, event_id)
+        found = None if event is None else scope(event)
         if len(self._known) >= MAX_WATCH_SCOPES:
             self._known.clear()
         self._known[event_id] = (found, self._clock() + self.ttl_s)
-        asking.set_result(found)
         return found
+
+    def _asked(self, event_id: int, done: asyncio.Task[EventScope | None]) -> None:
+        if self._asking.get(event_id) is done:
+            del self._asking[event_id]
+        if not done.cancelled():
+            done.exception()  # retrieved: every asker may have gone
 
 
 async def find_event(db: AsyncSession, event_id: int) -> Event | None:
