@@ -17,7 +17,9 @@ task, as far as it goes without waiting (a socket whose buffer has room takes th
 there and then); only a send that has to wait for a slow socket continues in a task of its own,
 while later messages queue behind it. Where the server offers direct frame writes (the
 ``trackside.frames`` scope extension, ``api.sockets``) a message is written to each socket's
-transport without an ASGI message, from bytes encoded once (``Outgoing``). A viewer
+transport without an ASGI message, from bytes encoded once (``Outgoing``) and, with
+permessage-deflate, compressed once for the viewers that had the same messages
+(``live.wsframes``: the channel's ``DeflateGroups``). A viewer
 ``OUTBOX_LIMIT`` messages behind is sent a fresh snapshot instead of the queue. A
 ``{"type":"ping"}`` goes to every viewer every ``PING_INTERVAL_S``: a vanished client shows as
 a failed send.
@@ -319,10 +321,15 @@ class Channel:
             self.processor = running
         body = envelope.body
         message = Message("snapshot", envelope.version, body, body.decode(), envelope.epoch)
-        for viewer in tuple(self.viewers):
-            if viewer.epoch != envelope.epoch or viewer.version < envelope.version:
-                self._snapshot(viewer, message)
-        self.deflate.restart()
+        behind = [
+            viewer
+            for viewer in self.viewers
+            if viewer.epoch != envelope.epoch or viewer.version < envelope.version
+        ]
+        for viewer in behind:
+            self._snapshot(viewer, message)
+        if behind:
+            self.deflate.restart()  # the next patch gathers them again
 
     def _ended_epoch(self, epoch: int) -> None:
         """The processor of ``epoch`` stopped: its final state, fresh, for every viewer."""

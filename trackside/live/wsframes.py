@@ -140,14 +140,15 @@ class Standby:
         self.encoder: zlib._Compress | None = None
 
     def compress(self, data: bytes) -> bytes:
-        if self.encoder is None:
-            self.encoder = compressor(self._settings)
-        return self.encoder.compress(data)
+        return self._used().compress(data)
 
     def flush(self, mode: int = zlib.Z_FINISH) -> bytes:
+        return self._used().flush(mode)
+
+    def _used(self) -> zlib._Compress:
         if self.encoder is None:
             self.encoder = compressor(self._settings)
-        return self.encoder.flush(mode)
+        return self.encoder
 
 
 class DeflateSeat:
